@@ -1,0 +1,293 @@
+"""One build: submissions in, published packages and the database out, or nothing at all.
+
+Everything is written to a staging folder first. Only when every input passed
+every rule, every package validated and the database was built does the build
+swap the new packages and database in; a failed build leaves what was
+published byte for byte as it was.
+"""
+
+import datetime
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+from frictionless import Package
+
+from . import aggregate, database, disclosure, divisions, reference, schemas, submissions
+from .paths import DATA, DATABASE, DIVISIONS_SOURCES, SAMPLE_NOTICE, SAMPLE_SUBMISSIONS
+from .problems import InputRejected, Problem
+from .publish import TableWriter, package_descriptor, write_descriptor
+
+
+class Progress:
+    """One line per step on stderr, with how long it took."""
+
+    def __init__(self, quiet=False, total=7):
+        self.quiet = quiet
+        self.total = total
+        self.step = 0
+        self.started = time.perf_counter()
+        self.last = self.started
+
+    def __call__(self, message):
+        now = time.perf_counter()
+        self.step += 1
+        if not self.quiet:
+            print(
+                f"[{self.step}/{self.total}] {message}  ({now - self.last:.1f}s)",
+                file=sys.stderr,
+                flush=True,
+            )
+        self.last = now
+
+    def elapsed(self):
+        return time.perf_counter() - self.started
+
+
+def read_manifest(folder):
+    """submission.yml at the root of a submissions folder says whether it is sample data."""
+    path = Path(folder) / "submission.yml"
+    if not path.exists():
+        return {"sample": False}
+    with open(path, encoding="utf-8") as f:
+        return yaml.safe_load(f) or {"sample": False}
+
+
+def data_source(manifest, submitter_name):
+    if manifest.get("sample"):
+        return SAMPLE_NOTICE
+    return f"{submitter_name}报送"
+
+
+def check(folder, divisions_dir=DIVISIONS_SOURCES, today=None):
+    """Problems in one submitter's folder (or a whole submissions folder); publishes nothing."""
+    tables, problems = reference.load()
+    if problems:
+        return problems
+    lookups = reference.lookups(tables)
+    geo = divisions.load(divisions_dir)
+    found, problems = submissions.discover(folder, geo)
+    base = Path(folder).parent if Path(folder) in [s.folder for s in found] else Path(folder)
+    for submitter in found:
+        problems.extend(submissions.check_submitter(submitter, geo, lookups, base, today)[1])
+    return problems
+
+
+def build(
+    submissions_dir=SAMPLE_SUBMISSIONS,
+    divisions_dir=DIVISIONS_SOURCES,
+    data_dir=DATA,
+    database_path=DATABASE,
+    quiet=False,
+    today=None,
+):
+    """Build everything; return a summary dict, or raise InputRejected."""
+    progress = Progress(quiet)
+    data_dir, database_path = Path(data_dir), Path(database_path)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    database_path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=data_dir.parent))
+    try:
+        summary = stage(
+            staging, submissions_dir, divisions_dir, progress, today or datetime.date.today()
+        )
+        staged_db = staging / "chuxiong.db"
+        database.build(staging / "data", summary["packages"], staged_db)
+        progress("数据库已建成 / database built")
+        swap(staging / "data", data_dir, summary["packages"])
+        os.replace(staged_db, database_path)
+        progress("新版本已替换旧版本 / new release swapped in")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    summary["seconds"] = round(progress.elapsed(), 1)
+    summary["database"] = str(database_path)
+    return summary
+
+
+def stage(staging, submissions_dir, divisions_dir, progress, today):
+    out = staging / "data"
+    spec = schemas.packages()
+    ref_tables, problems = reference.load()
+    if problems:
+        raise InputRejected(problems)
+    lookups = reference.lookups(ref_tables)
+    geo = divisions.load(divisions_dir)
+    progress(
+        f"参考数据 {len(ref_tables)} 张表;区划 {len(geo.counties)} 县市、"
+        f"{len(geo.townships)} 乡镇、{len(geo.villages)} 村(居)委会"
+    )
+
+    manifest = read_manifest(submissions_dir)
+    found, problems = submissions.discover(submissions_dir, geo)
+    for name in ("facilities", "coverage", "children", "progress"):
+        (out / name).mkdir(parents=True)
+    facilities, children_rows, progress_rows = [], [], []
+    tally = aggregate.CoverageTally()
+    coverage_writer = TableWriter(
+        out / "coverage", "village_coverage", schemas.resource_schema("village_coverage")
+    )
+    for submitter in found:
+        name = geo.counties.get(submitter.code, {}).get("name", "州直单位")
+        source = data_source(manifest, name)
+        tables, more = submissions.check_submitter(
+            submitter, geo, lookups, Path(submissions_dir), today
+        )
+        problems.extend(more)
+        if problems:
+            continue  # keep checking, stop writing
+        for row in tables.get("facilities", []):
+            facilities.append({**row, "data_source": source})
+        for row in sorted(
+            tables.get("village_coverage", []), key=lambda r: (r["village_code"], r["year"])
+        ):
+            tally.add(row)
+            coverage_writer.write({**row, "data_source": source})
+        children_rows.extend(tables.get("children_counts", []))
+        for row in tables.get("task_progress", []):
+            progress_rows.append({**row, "data_source": source})
+    coverage_resource = coverage_writer.close()
+    if not found and not problems:
+        problems.append(
+            Problem(
+                str(submissions_dir), "no-submissions", "没有找到任何报送", "no submissions found"
+            )
+        )
+    if problems:
+        raise InputRejected(problems)
+    years = tally.years()
+    if not years:
+        raise InputRejected(
+            [Problem(str(submissions_dir), "no-coverage", "没有覆盖情况数据", "no coverage data")]
+        )
+    as_of = f"{max(years)}-12-31"
+    sample = bool(manifest.get("sample"))
+    notice = SAMPLE_NOTICE if sample else "各县市报送"
+    progress(f"检查报送 {len(found)} 个文件夹,0 个问题")
+
+    resources = {}
+    resources["coverage"] = [
+        coverage_resource,
+        TableWriter(
+            out / "coverage", "coverage_by_area", schemas.resource_schema("coverage_by_area")
+        )
+        .write_all(tally.rows(geo, lookups["targets"], notice))
+        .close(),
+    ]
+    cells = aggregate.children_cells(children_rows, geo)
+    published, hidden = disclosure.protect(cells, lookups["finest_level"])
+    level_rank = {level: i for i, level in enumerate(aggregate.LEVELS)}
+    series_rank = {s: i for i, s in enumerate(aggregate.SERIES)}
+    ordered = sorted(published, key=lambda k: (k[0], level_rank[k[1]], k[2], series_rank[k[3]]))
+    resources["children"] = [
+        TableWriter(out / "children", "children_counts", schemas.resource_schema("children_counts"))
+        .write_all(
+            {
+                "year": key[0],
+                "level": key[1],
+                "area_code": key[2],
+                "series_code": key[3],
+                "count": None if key in hidden else published[key],
+                "status": "suppressed" if key in hidden else "published",
+                "data_source": notice,
+            }
+            for key in ordered
+        )
+        .close()
+    ]
+    resources["facilities"] = [
+        TableWriter(out / "facilities", "facilities", schemas.resource_schema("facilities"))
+        .write_all(sorted(facilities, key=lambda r: r["facility_id"]))
+        .close()
+    ]
+    resources["progress"] = [
+        TableWriter(out / "progress", "task_progress", schemas.resource_schema("task_progress"))
+        .write_all(sorted(progress_rows, key=lambda r: (r["period"], r["task_no"], r["unit_code"])))
+        .close()
+    ]
+    progress(f"汇总与披露控制:{len(published)} 个格子,隐藏 {len(hidden)} 个")
+
+    (out / "reference").mkdir()
+    resources["reference"] = [
+        TableWriter(out / "reference", r["name"], schemas.load(r["schema"]))
+        .write_all(ref_tables[r["name"]])
+        .close()
+        for r in spec["packages"]["reference"]["resources"]
+    ]
+    (out / "divisions").mkdir()
+    resources["divisions"] = [
+        TableWriter(out / "divisions", "counties", schemas.resource_schema("counties"))
+        .write_all(geo.counties[c] for c in sorted(geo.counties))
+        .close(),
+        TableWriter(out / "divisions", "townships", schemas.resource_schema("townships"))
+        .write_all(geo.townships[c] for c in sorted(geo.townships))
+        .close(),
+        TableWriter(out / "divisions", "villages", schemas.resource_schema("villages"))
+        .write_all(geo.villages[c] for c in sorted(geo.villages))
+        .close(),
+    ]
+    for name, package_spec in spec["packages"].items():
+        descriptor = package_descriptor(
+            name,
+            package_spec,
+            resources[name],
+            sample=sample and package_spec.get("from_submissions", False),
+            as_of=as_of,
+            policy_source=spec["policy_source"],
+            licenses=spec["licenses"],
+        )
+        write_descriptor(out / name, descriptor)
+    progress(f"写出 {len(spec['packages'])} 个数据包 / wrote the data packages")
+
+    problems = validate_packages(out, spec["packages"])
+    if problems:
+        raise InputRejected(problems)
+    progress("Frictionless 校验全部数据包通过 / every package is valid")
+    return {
+        "packages": list(spec["packages"]),
+        "submitters": len(found),
+        "as_of": as_of,
+        "sample": sample,
+        "cells": len(published),
+        "hidden": len(hidden),
+        "facilities": len(facilities),
+        "village_years": tally_rows(tally),
+    }
+
+
+def tally_rows(tally):
+    return sum(counts[0] for counts in tally.by_township.values())
+
+
+def validate_packages(out, packages):
+    problems = []
+    for name in packages:
+        report = Package(str(out / name / "datapackage.json")).validate()
+        for task in report.tasks:
+            for error in task.errors:
+                problems.append(
+                    Problem(
+                        f"data/{name}/{task.name}.csv",
+                        error.type,
+                        "发布前校验失败(程序错误,请报告):" + error.message,
+                        "the package failed validation before publishing (a bug): " + error.message,
+                        row=getattr(error, "row_number", None),
+                        column=getattr(error, "field_name", None),
+                    )
+                )
+    return problems
+
+
+def swap(staged, data_dir, names):
+    """Replace each published package folder with the staged one."""
+    for name in names:
+        target = data_dir / name
+        old = data_dir / f".{name}.old"
+        shutil.rmtree(old, ignore_errors=True)
+        if target.exists():
+            os.replace(target, old)
+        os.replace(staged / name, target)
+        shutil.rmtree(old, ignore_errors=True)

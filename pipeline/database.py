@@ -1,0 +1,171 @@
+"""Load the published packages into one SQLite database with sqlite-utils.
+
+The database is built from the package CSVs themselves, never from the rows in
+memory, so that what Datasette serves is exactly what was published. Column
+types come from the Table Schemas; keys, indexes, views and full-text search
+are added for the questions users ask.
+"""
+
+import csv
+import json
+import re
+from pathlib import Path
+
+import jieba
+import sqlite_utils
+
+from .paths import SOURCES
+
+SQL_TYPES = {"integer": int, "number": float, "boolean": int, "string": str, "date": str}
+
+# Foreign keys that cross package boundaries (Frictionless keeps keys within a package).
+CROSS_PACKAGE_KEYS = {
+    "facilities": [
+        ("county_code", "counties", "county_code"),
+        ("township_code", "townships", "township_code"),
+        ("village_code", "villages", "village_code"),
+        ("facility_type", "facility_types", "type_code"),
+    ],
+    "villages": [("county_code", "counties", "county_code")],
+    "village_coverage": [
+        ("village_code", "villages", "village_code"),
+        ("township_code", "townships", "township_code"),
+        ("county_code", "counties", "county_code"),
+    ],
+    "coverage_by_area": [("county_code", "counties", "county_code")],
+    "children_counts": [("series_code", "publication_levels", "series_code")],
+    "task_progress": [("task_no", "tasks", "task_no"), ("unit_code", "units", "unit_code")],
+}
+
+INDEXES = {
+    "village_coverage": [
+        ["county_code", "year"],
+        ["township_code", "year"],
+        ["year", "supervisors"],
+    ],
+    "coverage_by_area": [["level", "year"], ["county_code", "year"]],
+    "children_counts": [["series_code", "level", "year"], ["area_code"]],
+    "task_progress": [["status"], ["unit_code", "period"], ["task_no", "period"]],
+    "facilities": [["facility_type"], ["county_code"], ["township_code"]],
+    "townships": [["county_code"]],
+    "villages": [["township_code"], ["county_code"]],
+    "task_units": [["unit_code"]],
+}
+
+# Text that people search for, per table: the columns segmented into the index.
+SEARCHABLE = {
+    "facilities": ["name", "services"],
+    "tasks": ["title", "text"],
+    "categories": ["name", "definition"],
+    "units": ["name", "full_name"],
+    "documents": ["title", "issuer"],
+    "townships": ["name"],
+    "villages": ["name"],
+}
+
+VIEWS_FILE = Path(__file__).with_name("views.sql")
+USER_DICTIONARY = SOURCES / "reference" / "jieba_userdict.txt"
+CJK = re.compile(r"[\u4e00-\u9fff]+")
+_jieba_ready = False
+
+
+def search_terms(text):
+    """Space-separated terms that FTS5's unicode61 tokenizer indexes one by one.
+
+    jieba's search-mode segmentation gives the words (儿童之家, 督导员) and every
+    two-character run of Chinese gives the short words jieba may have merged
+    into a longer one, so that a two-character query such as 孤儿 always matches.
+    """
+    global _jieba_ready
+    if not _jieba_ready:
+        jieba.setLogLevel(60)
+        jieba.load_userdict(str(USER_DICTIONARY))
+        _jieba_ready = True
+    if not text:
+        return ""
+    terms = [t for t in jieba.cut_for_search(text) if t.strip()]
+    for run in CJK.findall(text):
+        terms.extend(run[i : i + 2] for i in range(len(run) - 1))
+    return " ".join(dict.fromkeys(terms))
+
+
+def typed_rows(path, schema):
+    converters = {}
+    for field in schema["fields"]:
+        kind = field["type"]
+        if kind == "integer":
+            converters[field["name"]] = int
+        elif kind == "number":
+            converters[field["name"]] = float
+        elif kind == "boolean":
+            converters[field["name"]] = lambda v: 1 if v == "true" else 0
+        else:
+            converters[field["name"]] = str
+    with open(path, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            yield {k: (converters[k](v) if v != "" else None) for k, v in row.items()}
+
+
+def load_packages(db, data_dir, package_names):
+    tables = {}
+    for name in package_names:
+        with open(Path(data_dir) / name / "datapackage.json", encoding="utf-8") as f:
+            descriptor = json.load(f)
+        for resource in descriptor["resources"]:
+            schema = resource["schema"]
+            table = db[resource["name"]]
+            table.create(
+                {f["name"]: SQL_TYPES[f["type"]] for f in schema["fields"]},
+                pk=tuple(schema["primaryKey"])
+                if len(schema["primaryKey"]) > 1
+                else schema["primaryKey"][0],
+                not_null={
+                    f["name"] for f in schema["fields"] if f.get("constraints", {}).get("required")
+                },
+            )
+            table.insert_all(
+                typed_rows(Path(data_dir) / name / resource["path"], schema), batch_size=5000
+            )
+            tables[resource["name"]] = schema
+    return tables
+
+
+def add_foreign_keys(db, tables):
+    keys = []
+    for name, schema in tables.items():
+        for fk in schema.get("foreignKeys", []):
+            other = fk["reference"]["resource"]
+            for column, other_column in zip(fk["fields"], fk["reference"]["fields"], strict=True):
+                keys.append((name, column, other, other_column))
+        for column, other, other_column in CROSS_PACKAGE_KEYS.get(name, []):
+            if other in tables:
+                keys.append((name, column, other, other_column))
+    db.add_foreign_keys(keys)
+
+
+def add_search(db):
+    for table, columns in SEARCHABLE.items():
+        fts = f"{table}_fts"
+        db.execute(f"CREATE VIRTUAL TABLE [{fts}] USING fts5(terms, tokenize='unicode61')")
+        rows = db.execute(f"SELECT rowid, {', '.join(columns)} FROM [{table}]").fetchall()
+        db[fts].insert_all(
+            {"rowid": row[0], "terms": search_terms(" ".join(filter(None, row[1:])))}
+            for row in rows
+        )
+
+
+def build(data_dir, package_names, path):
+    """Create the database at `path` (which must not exist yet)."""
+    db = sqlite_utils.Database(path)
+    db.conn.execute("PRAGMA journal_mode = DELETE")
+    with db.conn:
+        tables = load_packages(db, data_dir, package_names)
+        add_foreign_keys(db, tables)
+        for table, indexes in INDEXES.items():
+            for columns in indexes:
+                db[table].create_index(columns)
+        add_search(db)
+        db.conn.executescript(VIEWS_FILE.read_text(encoding="utf-8"))
+    db.execute("ANALYZE")
+    db.vacuum()
+    db.close()

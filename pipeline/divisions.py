@@ -1,0 +1,63 @@
+"""The administrative hierarchy (prefecture > county > township > village) in memory.
+
+Submissions are checked against it and counts are rolled up along it. The
+divisions come from the committed extract in sources/divisions/ (or, for the
+synthetic benchmark sets, from the folder the generator wrote).
+"""
+
+import csv
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .paths import DIVISIONS_SOURCES, PREFECTURE_NAME
+
+
+@dataclass
+class Divisions:
+    counties: dict = field(default_factory=dict)  # code -> row
+    townships: dict = field(default_factory=dict)  # code -> row
+    villages: dict = field(default_factory=dict)  # code -> row
+    villages_by_county: dict = field(default_factory=dict)  # county code -> [village codes]
+    townships_by_county: dict = field(default_factory=dict)  # county code -> [township codes]
+
+    def area_name(self, level, code):
+        if level == "prefecture":
+            return PREFECTURE_NAME
+        table = self.counties if level == "county" else self.townships
+        return table[code]["name"]
+
+
+def read_csv(path):
+    with open(path, encoding="utf-8", newline="") as f:
+        yield from csv.DictReader(f)
+
+
+def load(folder=DIVISIONS_SOURCES):
+    folder = Path(folder)
+    divisions = Divisions()
+    seats = {}
+    if (folder / "county_seats.csv").exists():
+        seats = {row["county_code"]: row for row in read_csv(folder / "county_seats.csv")}
+    for row in read_csv(folder / "counties.csv"):
+        seat = seats.get(row["county_code"], {})
+        divisions.counties[row["county_code"]] = {
+            **row,
+            "seat_name": seat.get("seat_name") or None,
+            "latitude": float(seat["latitude"]) if seat.get("latitude") else None,
+            "longitude": float(seat["longitude"]) if seat.get("longitude") else None,
+            "coordinate_source": (
+                "项目根据公开地图整理的县市政府驻地约略位置(WGS-84,0.01度)" if seat else None
+            ),
+            "former_code": seat.get("former_code") or None,
+            "former_name": seat.get("former_name") or None,
+            "change_note": seat.get("change_note") or None,
+        }
+        divisions.villages_by_county[row["county_code"]] = []
+        divisions.townships_by_county[row["county_code"]] = []
+    for row in read_csv(folder / "townships.csv"):
+        divisions.townships[row["township_code"]] = row
+        divisions.townships_by_county[row["county_code"]].append(row["township_code"])
+    for row in read_csv(folder / "villages.csv"):
+        divisions.villages[row["village_code"]] = row
+        divisions.villages_by_county[row["county_code"]].append(row["village_code"])
+    return divisions

@@ -1,0 +1,68 @@
+"""Problems found in the inputs, as typed objects a person can act on.
+
+A data officer reads these, so each one names the file, the row (as Excel
+numbers it: the header is row 1), the column, the value, and the rule broken,
+in Chinese and in English. The build collects every problem in one run
+rather than stopping at the first, so a submission is fixed in one go.
+"""
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    file: str
+    rule: str
+    zh: str
+    en: str
+    row: int | None = None
+    column: str | None = None
+    value: object = None
+
+    def format(self):
+        where_zh = [f"文件 {self.file}"]
+        where_en = [f"file {self.file}"]
+        if self.row is not None:
+            where_zh.append(f"第 {self.row} 行")
+            where_en.append(f"row {self.row}")
+        if self.column:
+            where_zh.append(f"列「{self.column}」")
+            where_en.append(f"column '{self.column}'")
+        value = ""
+        if self.value not in (None, ""):
+            value = f"\n    值 value: {self.value!s}"
+        return (
+            f"[{self.rule}] {','.join(where_zh)}:{self.zh}\n"
+            f"    {', '.join(where_en)}: {self.en}{value}"
+        )
+
+    def as_dict(self):
+        return {
+            "file": self.file,
+            "row": self.row,
+            "column": self.column,
+            "value": None if self.value is None else str(self.value),
+            "rule": self.rule,
+            "zh": self.zh,
+            "en": self.en,
+        }
+
+
+class InputRejected(Exception):
+    """Raised when the inputs have problems; nothing has been published."""
+
+    def __init__(self, problems):
+        self.problems = list(problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the inputs")
+
+    def report(self, limit=None):
+        shown = self.problems if limit is None else self.problems[:limit]
+        lines = [p.format() for p in shown]
+        if limit is not None and len(self.problems) > limit:
+            rest = len(self.problems) - limit
+            lines.append(f"……另有 {rest} 个问题未显示 / {rest} more not shown")
+        header = (
+            f"发现 {len(self.problems)} 个问题,未发布任何内容。"
+            f" / Found {len(self.problems)} problem(s); nothing was published."
+        )
+        return "\n".join([header, *lines])

@@ -1,0 +1,315 @@
+"""Read one submitted table (CSV in UTF-8, UTF-8 with BOM or GBK, or XLSX) and
+type-check it against its Table Schema with Frictionless.
+
+Files come from Excel on Chinese Windows, so the reader is lenient about what
+Excel does (a BOM, GBK, codes typed as numbers, trailing blank rows, header
+labels in Chinese or as field names) and strict about the data itself.
+"""
+
+import csv
+import datetime
+import io
+from pathlib import Path
+
+from frictionless import Resource, Schema
+
+from .problems import Problem
+
+HEADER_SEARCH_ROWS = 10
+TYPE_ZH = {
+    "integer": "整数",
+    "number": "数字",
+    "boolean": "是/否",
+    "date": "日期(如 2025-01-15)",
+    "string": "文本",
+}
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def decode(raw, file):
+    """Decode CSV bytes as Excel on Chinese Windows writes them, or explain why not."""
+    if raw.startswith(b"\xef\xbb\xbf"):
+        encodings = ["utf-8-sig"]
+    elif raw.startswith(UTF16_BOMS):
+        return None, Problem(
+            file,
+            "encoding",
+            "文件是 UTF-16 编码;请另存为“CSV UTF-8(逗号分隔)”或 GBK 编码的 CSV",
+            "the file is UTF-16; save it as 'CSV UTF-8 (comma delimited)' or as GBK CSV",
+        )
+    else:
+        encodings = ["utf-8", "gb18030"]
+    error = None
+    for encoding in encodings:
+        try:
+            return raw.decode(encoding), None
+        except UnicodeDecodeError as e:
+            # Report where the encoding that read furthest broke down: that is the likely one.
+            if error is None or e.start > error.start:
+                error = e
+    row = raw[: error.start].count(b"\n") + 1
+    return None, Problem(
+        file,
+        "encoding",
+        "无法识别文件编码:只接受 UTF-8(可带 BOM)或 GBK/GB18030",
+        "unreadable encoding: only UTF-8 (with or without BOM) and GBK/GB18030 are accepted",
+        row=row,
+        value=repr(raw[error.start : error.start + 8]),
+    )
+
+
+def cell_text(value):
+    """XLSX cells arrive typed; turn them into the text a CSV would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime.datetime):
+        if value.time() == datetime.time(0):
+            return value.date().isoformat()
+        return value.isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def read_cells(path, file):
+    """All rows of the file as lists of strings, or a problem."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        return None, Problem(file, "empty-file", "文件是空的", "the file is empty")
+    if path.suffix.lower() == ".xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            workbook = load_workbook(path, read_only=True, data_only=True)
+        except Exception as e:  # openpyxl raises many kinds for a broken file
+            return None, Problem(
+                file,
+                "unreadable-file",
+                "无法作为 XLSX 打开(文件损坏或不是 Excel 文件)",
+                f"cannot be opened as XLSX ({type(e).__name__})",
+            )
+        sheet = workbook.worksheets[0]
+        rows = [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+        workbook.close()
+    else:
+        text, problem = decode(path.read_bytes(), file)
+        if problem:
+            return None, problem
+        rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+    while rows and not any(rows[-1]):
+        rows.pop()
+    if not rows:
+        return None, Problem(file, "empty-file", "文件没有任何内容", "the file has no content")
+    return rows, None
+
+
+def label_map(schema):
+    """Header labels a submission may use for each field: the name or the Chinese title."""
+    labels = {}
+    for field in schema["fields"]:
+        labels[field["name"]] = field["name"]
+        labels[field["title"]] = field["name"]
+    return labels
+
+
+def match_header(rows, schema, file):
+    """Map header labels to fields, looking for a header pushed below row 1."""
+    labels = label_map(schema)
+    header = rows[0]
+    known = [label for label in header if label in labels]
+    if len(known) < len(header) / 2:
+        for index, row in enumerate(rows[1:HEADER_SEARCH_ROWS], start=2):
+            if sum(label in labels for label in row) >= len(schema["fields"]) / 2:
+                return None, [
+                    Problem(
+                        file,
+                        "header-row",
+                        f"表头应在第 1 行,但出现在第 {index} 行;请删去表头上方的行",
+                        f"the header must be in row 1 but was found in row {index}; "
+                        "delete the rows above it",
+                        row=index,
+                    )
+                ]
+    problems = []
+    mapping = []
+    seen = {}
+    for position, label in enumerate(header, start=1):
+        name = labels.get(label)
+        if name is None:
+            problems.append(
+                Problem(
+                    file,
+                    "unknown-column",
+                    f"第 {position} 列的表头不是本表的字段(编码错误时也会这样)",
+                    f"column {position} is not a field of this table "
+                    "(a wrong encoding shows up like this too)",
+                    row=1,
+                    column=label or f"#{position}",
+                )
+            )
+        elif name in seen:
+            problems.append(
+                Problem(
+                    file,
+                    "duplicate-column",
+                    f"该列与第 {seen[name]} 列重复",
+                    f"the same field as column {seen[name]}",
+                    row=1,
+                    column=label,
+                )
+            )
+            name = None
+        else:
+            seen[name] = position
+        mapping.append(name)
+    for field in schema["fields"]:
+        if field["name"] not in seen and field.get("constraints", {}).get("required"):
+            problems.append(
+                Problem(
+                    file,
+                    "missing-column",
+                    "缺少必填列",
+                    "a required column is missing",
+                    row=1,
+                    column=f"{field['title']} ({field['name']})",
+                )
+            )
+    return mapping, problems
+
+
+def constraint_message(note, field):
+    """Frictionless says 'constraint "minimum" is "0"'; say it for a person."""
+    name = note.split('"')[1] if '"' in note else note
+    value = field.get("constraints", {}).get(name)
+    if name == "required":
+        return name, "必填项为空", "a required value is empty"
+    if name == "minimum":
+        return name, f"小于最小值 {value}", f"below the minimum {value}"
+    if name == "maximum":
+        return name, f"大于最大值 {value}", f"above the maximum {value}"
+    if name == "enum":
+        return (
+            name,
+            f"不是允许的值;可选:{'、'.join(map(str, value))}",
+            f"not an allowed value; one of: {', '.join(map(str, value))}",
+        )
+    if name == "pattern":
+        return name, f"格式不对(应符合 {value})", f"wrong format (must match {value})"
+    if name == "maxLength":
+        return name, f"超过 {value} 个字", f"longer than {value} characters"
+    return name, note, note
+
+
+def coordinate_hint(field_name, rule):
+    if field_name in ("longitude", "latitude") and rule in ("minimum", "maximum"):
+        return "坐标在楚雄州范围以外;", "coordinates outside Chuxiong; "
+    return "", ""
+
+
+def read_table(path, schema, file):
+    """Type-check a file; return ([(row_number, record)], problems).
+
+    A record maps field names to typed values. Rows with any problem are left
+    out of the records, so later rules only see well-typed rows.
+    """
+    rows, problem = read_cells(path, file)
+    if problem:
+        return [], [problem]
+    mapping, problems = match_header(rows, schema, file)
+    if mapping is None:
+        return [], problems
+    fields_by_name = {f["name"]: f for f in schema["fields"]}
+    columns = [(i, name) for i, name in enumerate(mapping) if name is not None]
+    if len(rows) == 1:
+        problems.append(
+            Problem(file, "no-rows", "只有表头,没有数据行", "only a header, no data rows", row=1)
+        )
+        return [], problems
+    titles = {name: rows[0][i] for i, name in columns}
+    descriptor = {
+        "fields": [dict(fields_by_name[name], name=name) for _, name in columns],
+        "primaryKey": [k for k in schema.get("primaryKey", []) if k in titles],
+    }
+    data = [[name for _, name in columns]]
+    width = len(mapping)
+    for row in rows[1:]:
+        row = row + [""] * (width - len(row))
+        data.append([row[i] for i, _ in columns])
+        if len(row) > width and any(row[width:]):
+            problems.append(
+                Problem(
+                    file,
+                    "extra-cell",
+                    "这一行的值比表头多",
+                    "this row has more values than the header",
+                    row=len(data),
+                    value=",".join(row[width:]),
+                )
+            )
+    records = []
+    primary_key = descriptor["primaryKey"]
+    with Resource(data=data, schema=Schema.from_descriptor(descriptor)) as resource:
+        for row in resource.row_stream:
+            row_problems = []
+            for error in row.errors:
+                if error.type == "blank-row":
+                    row_problems = None
+                    break
+                row_problems.append(
+                    describe(error, file, row.row_number, fields_by_name, titles, primary_key)
+                )
+            if row_problems is None:
+                continue
+            problems.extend(p for p in row_problems if p)
+            if not row_problems:
+                records.append((row.row_number, row.to_dict()))
+    if any(p.rule == "missing-column" for p in problems):
+        records = []  # the cross-file rules need every required column
+    return records, problems
+
+
+def describe(error, file, row_number, fields_by_name, titles, primary_key):
+    field_name = getattr(error, "field_name", None)
+    column = titles.get(field_name, field_name)
+    value = getattr(error, "cell", None)
+    if error.type == "type-error":
+        field = fields_by_name[field_name]
+        kind = field["type"]
+        if kind == "boolean":
+            allowed = "、".join(field.get("trueValues", []) + field.get("falseValues", []))
+            zh, en = f"应填 是/否(可用:{allowed})", f"expected yes/no ({allowed})"
+        else:
+            zh, en = f"类型不对:应为{TYPE_ZH.get(kind, kind)}", f"wrong type: expected {kind}"
+        return Problem(file, "type", zh, en, row=row_number, column=column, value=value)
+    if error.type == "constraint-error":
+        field = fields_by_name[field_name]
+        rule, zh, en = constraint_message(error.note, field)
+        hint_zh, hint_en = coordinate_hint(field_name, rule)
+        return Problem(
+            file,
+            rule,
+            hint_zh + zh,
+            hint_en + en,
+            row=row_number,
+            column=column,
+            value=value,
+        )
+    if error.type == "primary-key":
+        if "None" in error.note:
+            return None  # the empty key cells are reported as required values
+        other = error.note.rsplit(" ", 1)[-1]
+        keys = "、".join(titles.get(k, k) for k in primary_key)
+        return Problem(
+            file,
+            "duplicate-row",
+            f"重复:与第 {other} 行的{keys}相同",
+            f"duplicate: same {', '.join(primary_key)} as row {other}",
+            row=row_number,
+        )
+    return Problem(
+        file, error.type, error.message, error.message, row=row_number, column=column, value=value
+    )

@@ -1,0 +1,81 @@
+"""The policy's reference data: validated as a Frictionless package, then indexed for the rules.
+
+The CSVs in sources/reference/ are transcribed from the policy by hand; the
+schemas in schemas/reference/ hold their keys and constraints. A broken
+transcription stops the build like a broken submission does.
+"""
+
+from frictionless import Package, Resource, Schema
+
+from . import schemas
+from .paths import REFERENCE_SOURCES, SOURCES
+from .problems import Problem
+
+
+def validate_package(resources_spec, source_folder, file_prefix):
+    """Validate CSVs as one package (so foreign keys between them are checked)."""
+    resources = [
+        Resource(
+            path=spec["file"],
+            name=spec["name"],
+            schema=Schema.from_descriptor(spec["schema"]),
+            encoding="utf-8",
+        )
+        for spec in resources_spec
+    ]
+    package = Package(resources=resources, basepath=str(source_folder))
+    report = package.validate()
+    problems = []
+    for task in report.tasks:
+        for error in task.errors:
+            problems.append(
+                Problem(
+                    f"{file_prefix}/{task.name}.csv",
+                    error.type,
+                    error.message,
+                    error.message,
+                    row=getattr(error, "row_number", None),
+                    column=getattr(error, "field_name", None),
+                    value=getattr(error, "cell", None),
+                )
+            )
+    tables = {}
+    if not problems:
+        for resource in package.resources:
+            with resource:
+                tables[resource.name] = [row.to_dict() for row in resource.row_stream]
+    return tables, problems
+
+
+def load():
+    """({table: rows}, problems) for every reference table."""
+    spec = schemas.packages()["packages"]["reference"]["resources"]
+    resources = [
+        {
+            "name": r["name"],
+            "schema": schemas.load(r["schema"]),
+            "file": r["source"].split("/", 1)[1],
+        }
+        for r in spec
+    ]
+    return validate_package(
+        resources, REFERENCE_SOURCES, str(REFERENCE_SOURCES.relative_to(SOURCES))
+    )
+
+
+def lookups(tables):
+    """The indexes the submission rules need, built once from the reference tables."""
+    chosen = {}
+    for t in tables["targets"]:
+        if t["chosen"]:
+            chosen[(t["target_code"], t["year"])] = t["value"]
+    return {
+        "facility_type_codes": {t["name"]: t["type_code"] for t in tables["facility_types"]},
+        "custody_types": {
+            t["type_code"] for t in tables["facility_types"] if t["holds_children_in_custody"]
+        },
+        "unit_codes": {u["name"]: u["unit_code"] for u in tables["units"]},
+        "task_roles": {(r["task_no"], r["unit_code"]): r["role"] for r in tables["task_units"]},
+        "targets": chosen,
+        "finest_level": {p["series_code"]: p["finest_level"] for p in tables["publication_levels"]},
+    }

@@ -1,0 +1,176 @@
+"""The reference data must match the policy text exactly."""
+
+import csv
+import re
+
+import pytest
+
+from pipeline import reference
+from pipeline.paths import POLICY_TEXT, REFERENCE_SOURCES
+
+
+def rows(name):
+    with open(REFERENCE_SOURCES / f"{name}.csv", encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def annex():
+    """The annex table's task column and unit column, each joined up without whitespace.
+
+    In the received text a task's words run over several lines, with the unit
+    column's words between them; splitting each line on tabs takes them apart.
+    """
+    text = POLICY_TEXT.read_text(encoding="utf-8")
+    body = text[text.rindex("重点任务分工(州直部门和单位)") :]
+    tasks, units = [], []
+    for line in body.splitlines():
+        cells = line.split("\t")
+        if len(cells) >= 2 and cells[1] != "工作任务":
+            tasks.append(cells[1])
+            units.append("".join(cells[2:]))
+    squash = lambda parts: re.sub(r"\s+", "", "".join(parts))  # noqa: E731
+    return {"tasks": squash(tasks), "units": squash(units)}
+
+
+@pytest.fixture(scope="module")
+def tables():
+    tables, problems = reference.load()
+    assert problems == []
+    return tables
+
+
+def test_eight_categories_with_the_policys_definitions(tables, policy):
+    categories = tables["categories"]
+    assert [c["name"] for c in categories] == [
+        "孤儿",
+        "艾滋病病毒感染儿童",
+        "事实无人抚养儿童",
+        "重残儿童",
+        "重病儿童",
+        "贫困家庭儿童",
+        "流浪儿童",
+        "家庭监护缺失或监护不当儿童",
+    ]
+    for c in categories:
+        numeral = "一二三四五六七八"[c["category_no"] - 1]
+        assert c["clause"] == f"二({numeral})"
+        assert c["definition"] in policy, c["name"]
+        assert (
+            f"({numeral}){c['name']}。{c['definition']}" in policy
+            or c["category_code"] == "unsupported"
+        )
+
+
+def test_fourteen_unsupported_situations_in_the_tables_order(tables):
+    situations = tables["unsupported_situations"]
+    assert len(situations) == 14
+    pairs = [(s["parent_a_status"], s["parent_b_status"]) for s in situations]
+    assert len(set(pairs)) == 14
+    # The policy's table header, read left to right.
+    assert [s["column_label"] for s in situations] == (
+        "重残 重病 查找不到 服刑 重残 重病 查找不到 服刑 重残 重病 服刑 重病 服刑 服刑".split()
+    )
+    groups = [s["group_name"] for s in situations]
+    assert groups.count("父母双方") == 4
+    assert groups.count("父母一方死亡另一方") == 4
+    assert groups.count("父母一方查找不到另一方") == 3
+    assert groups.count("父母一方重残另一方") == 2
+    assert groups.count("父母一方重病另一方") == 1
+
+
+def test_orphan_and_unsupported_situations_do_not_overlap(tables):
+    orphan = {
+        frozenset((s["parent_a_status"], s["parent_b_status"])) for s in tables["orphan_situations"]
+    }
+    unsupported = {
+        frozenset((s["parent_a_status"], s["parent_b_status"]))
+        for s in tables["unsupported_situations"]
+    }
+    assert not orphan & unsupported
+    assert frozenset(("dead", "declared_missing")) in orphan
+
+
+def test_fifteen_tasks_quoted_or_rebuilt(tables, policy, annex):
+    tasks = tables["tasks"]
+    assert [t["task_no"] for t in tasks] == list(range(1, 16))
+    for t in tasks:
+        if t["text_status"] == "as_received":
+            assert t["text"] in annex["tasks"], t["task_no"]
+        else:
+            assert t["task_no"] in (7, 11)
+            assert "重建" in t["note"]
+    rebuilt = {t["task_no"]: t for t in tasks if t["text_status"] == "reconstructed"}
+    assert set(rebuilt) == {7, 11}
+    # Each phrase of a rebuilt row is in the body text or in the legible part of the garbled
+    # row, once the words the project added (marked 〔〕) are taken out.
+    for task in rebuilt.values():
+        for phrase in re.split("[,;。]", re.sub("〔[^〕]*〕", "", task["text"])):
+            if phrase:
+                assert phrase in policy or phrase in annex["tasks"], (task["task_no"], phrase)
+    assert rebuilt[11]["text"].startswith("建立科学的评价机制。将困境儿童信息统计纳入现行")
+    assert {t["task_no"]: t["due_date"] for t in tasks if t["due_date"]} == {
+        8: __import__("datetime").date(2020, 12, 31)
+    }
+
+
+def test_lead_units_are_the_first_listed(tables):
+    units = {u["unit_code"]: u["name"] for u in tables["units"]}
+    leads = {
+        r["task_no"]: units[r["unit_code"]] for r in tables["task_units"] if r["role"] == "lead"
+    }
+    assert leads == {
+        1: "州民政局",
+        2: "州人社局",
+        3: "州教育局",
+        4: "州民政局",
+        5: "州卫计委",
+        6: "州民政局",
+        7: "州民政局",
+        8: "州民政局",
+        9: "州妇儿工委办公室",
+        10: "州民政局",
+        11: "州妇儿工委办公室",
+        12: "州总工会",
+        13: "州民政局",
+        14: "州民政局",
+        15: "州妇儿工委各成员单位",
+    }
+    for r in tables["task_units"]:
+        assert (r["role"] == "lead") == (r["position"] == 1)
+
+
+def test_every_unit_is_named_in_the_annex(tables, annex):
+    for unit in tables["units"]:
+        assert unit["name"] in annex["units"], unit["name"]
+
+
+def test_targets_carry_clause_and_reading(tables):
+    targets = tables["targets"]
+    home = {
+        (t["reading_code"], t["year"]): t["value"]
+        for t in targets
+        if t["target_code"] == "home_coverage"
+    }
+    assert home[("cumulative", 2020)] == 50
+    assert home[("cumulative", 2017)] == 20
+    assert home[("annual_increment", 2020)] == 80
+    chosen = [t for t in targets if t["target_code"] == "home_coverage" and t["chosen"]]
+    assert {t["reading_code"] for t in chosen} == {"cumulative"}
+    assert len({t["year"] for t in chosen}) == len(chosen)
+    for t in targets:
+        assert t["clause"] and t["reading"]
+    supervisors = [t for t in targets if t["target_code"] == "supervisor_coverage"]
+    assert {t["value"] for t in supervisors} == {100}
+
+
+def test_publication_levels_keep_hiv_and_street_children_at_prefecture(tables):
+    levels = {p["series_code"]: p["finest_level"] for p in tables["publication_levels"]}
+    assert levels["hiv"] == levels["street"] == "prefecture"
+    assert levels["total"] == "township"
+    assert set(levels) == {"total"} | {c["category_code"] for c in tables["categories"]}
+
+
+def test_facility_types_that_hold_children_in_custody(tables):
+    custody = {t["name"] for t in tables["facility_types"] if t["holds_children_in_custody"]}
+    assert custody == {"儿童福利机构", "未成年人救助保护中心"}
