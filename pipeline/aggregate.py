@@ -7,7 +7,7 @@ the hierarchy exactly, since each child lives in one township.
 
 from collections import defaultdict
 
-from .paths import PREFECTURE_CODE, PREFECTURE_NAME
+from .divisions import prefecture_of
 from .submissions import CATEGORY_FIELDS
 
 SERIES = ("total", *CATEGORY_FIELDS)
@@ -38,7 +38,7 @@ class CoverageTally:
             for key in (
                 (year, "township", township, county),
                 (year, "county", county, county),
-                (year, "prefecture", PREFECTURE_CODE, None),
+                (year, "prefecture", prefecture_of(county), None),
             ):
                 total = totals[key]
                 for i, value in enumerate(counts):
@@ -53,9 +53,7 @@ class CoverageTally:
                 "year": year,
                 "level": level,
                 "area_code": code,
-                "area_name": PREFECTURE_NAME
-                if level == "prefecture"
-                else divisions.area_name(level, code),
+                "area_name": divisions.area_name(level, code),
                 "county_code": county,
                 "villages": villages,
                 "villages_with_home": homes,
@@ -91,5 +89,5 @@ def children_cells(township_rows, divisions):
             value = row[series]
             cells[(row["year"], "township", row["township_code"], series)] += value
             cells[(row["year"], "county", county, series)] += value
-            cells[(row["year"], "prefecture", PREFECTURE_CODE, series)] += value
+            cells[(row["year"], "prefecture", prefecture_of(county), series)] += value
     return dict(cells)

@@ -100,6 +100,8 @@ def build(
         progress("数据库已建成 / database built")
         swap(staging / "data", data_dir, summary["packages"])
         os.replace(staged_db, database_path)
+        report = database_path.parent / "disclosure-audit.md"
+        report.write_text(summary.pop("audit_markdown") + "\n", encoding="utf-8")
         progress("新版本已替换旧版本 / new release swapped in")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -178,24 +180,39 @@ def stage(staging, submissions_dir, divisions_dir, progress, today):
         .close(),
     ]
     cells = aggregate.children_cells(children_rows, geo)
-    published, hidden = disclosure.protect(cells, lookups["finest_level"])
+    try:
+        published, hidden, audit = disclosure.protect(cells, lookups["finest_level"], geo.parent_of)
+    except disclosure.CannotProtect as failure:
+        raise InputRejected(
+            Problem(
+                "children_counts",
+                "disclosure-audit",
+                f"披露控制无法保护 {'/'.join(f.key[1:])} ({f.rule}):请在更高层级公布该系列或合并地区",
+                f"disclosure control cannot protect {'/'.join(f.key[1:])} ({f.rule}): "
+                "publish the series at a coarser level or merge areas",
+                value=f.key[0],
+            )
+            for f in failure.findings
+        ) from failure
     level_rank = {level: i for i, level in enumerate(aggregate.LEVELS)}
     series_rank = {s: i for i, s in enumerate(aggregate.SERIES)}
     ordered = sorted(published, key=lambda k: (k[0], level_rank[k[1]], k[2], series_rank[k[3]]))
+    children_rows = [
+        {
+            "year": key[0],
+            "level": key[1],
+            "area_code": key[2],
+            "series_code": key[3],
+            "count": None if key in hidden else published[key],
+            "status": "suppressed" if key in hidden else "published",
+            "data_source": notice,
+        }
+        for key in ordered
+    ]
+    cells_digest = disclosure.digest(children_rows)
     resources["children"] = [
         TableWriter(out / "children", "children_counts", schemas.resource_schema("children_counts"))
-        .write_all(
-            {
-                "year": key[0],
-                "level": key[1],
-                "area_code": key[2],
-                "series_code": key[3],
-                "count": None if key in hidden else published[key],
-                "status": "suppressed" if key in hidden else "published",
-                "data_source": notice,
-            }
-            for key in ordered
-        )
+        .write_all(children_rows)
         .close()
     ]
     resources["facilities"] = [
@@ -208,7 +225,11 @@ def stage(staging, submissions_dir, divisions_dir, progress, today):
         .write_all(sorted(progress_rows, key=lambda r: (r["period"], r["task_no"], r["unit_code"])))
         .close()
     ]
-    progress(f"汇总与披露控制:{len(published)} 个格子,隐藏 {len(hidden)} 个")
+    progress(
+        f"汇总与披露控制:{len(published)} 个格子,隐藏 {len(hidden)} 个"
+        f"(其中 {audit.primary} 个小于 {disclosure.THRESHOLD}),"
+        f"审计解了 {audit.programs} 个线性规划,{'通过 PASS' if audit.passed else '未通过 FAIL'}"
+    )
 
     (out / "reference").mkdir()
     resources["reference"] = [
@@ -239,6 +260,8 @@ def stage(staging, submissions_dir, divisions_dir, progress, today):
             policy_source=spec["policy_source"],
             licenses=spec["licenses"],
         )
+        if name == "children":
+            descriptor["disclosure_audit"] = audit.summary(cells_digest)
         write_descriptor(out / name, descriptor)
     progress(f"写出 {len(spec['packages'])} 个数据包 / wrote the data packages")
 
@@ -255,6 +278,8 @@ def stage(staging, submissions_dir, divisions_dir, progress, today):
         "hidden": len(hidden),
         "facilities": len(facilities),
         "village_years": tally_rows(tally),
+        "audit": audit.summary(cells_digest),
+        "audit_markdown": audit.markdown(cells_digest),
     }
 
 

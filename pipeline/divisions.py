@@ -9,7 +9,7 @@ import csv
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .paths import DIVISIONS_SOURCES, PREFECTURE_NAME
+from .paths import DIVISIONS_SOURCES, PREFECTURE_CODE, PREFECTURE_NAME
 
 
 @dataclass
@@ -22,9 +22,26 @@ class Divisions:
 
     def area_name(self, level, code):
         if level == "prefecture":
-            return PREFECTURE_NAME
+            return PREFECTURE_NAME if code == PREFECTURE_CODE else f"合成地区{code}"
         table = self.counties if level == "county" else self.townships
         return table[code]["name"]
+
+    def parent_of(self, level, code):
+        """The (level, code) an area's counts add up into, or None for a prefecture."""
+        if level == "township":
+            return ("county", self.townships[code]["county_code"])
+        if level == "county":
+            return ("prefecture", prefecture_of(code))
+        return None
+
+
+def prefecture_of(county_code):
+    """Prefecture code of a county: its first four digits and 00 (532301 -> 532300).
+
+    The synthetic benchmark sets are several prefectures side by side; this
+    keeps each one's counts apart.
+    """
+    return county_code[:4] + "00"
 
 
 def read_csv(path):

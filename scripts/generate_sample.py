@@ -59,7 +59,7 @@ RATES = {
     "severe_illness": (0.0016, 0.02),
     "low_income": (0.052, -0.08),
     "street": (0.00002, -0.10),
-    "guardianship": (0.0006, 0.03),
+    "guardianship": (0.00035, 0.03),
 }
 FORMATS = ["csv-bom", "csv-gbk", "csv-utf8", "xlsx"]
 
@@ -216,7 +216,7 @@ class County:
             size = CHILDREN_PER_VILLAGE * max(
                 1, sum(1 for v in self.villages if self.geo.villages[v]["township_code"] == code)
             )
-            size *= self.rng.uniform(0.7, 1.3)
+            size *= self.rng.lognormvariate(0, 0.5)
             weight = {c: self.rng.uniform(0.5, 1.6) for c in RATES}
             for year in YEARS:
                 counts = {}

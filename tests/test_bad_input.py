@@ -299,6 +299,7 @@ def test_check_command_prints_both_languages(county_folder):
 
 def test_a_failed_build_leaves_the_published_files_untouched(county_folder, tmp_path):
     folder = county_folder()
+    county_folder("532323")  # two counties: one county alone would be its own prefecture
     out, db = tmp_path / "published", tmp_path / "published.db"
     build.build(folder.parent, DIVISIONS_SOURCES, out, db, quiet=True)
     before = file_hashes(out, db)
