@@ -35,9 +35,9 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+import highspy
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import coo_matrix
+from scipy.sparse import coo_matrix, vstack
 
 THRESHOLD = 11
 LEVEL_RANK = {"township": 0, "county": 1, "prefecture": 2}
@@ -140,38 +140,23 @@ class Problem:
         self.a_ub = coo_matrix((vals, (rows, cols)), shape=(inequalities, len(self.keys))).tocsr()
         self.relations = equations + inequalities
         self.solved = 0
+        self.solver = Solver(self.a_eq, self.a_ub)
 
     def bounds(self, hidden):
-        bounds = []
-        for key in self.keys:
+        """Column bounds for a suppression pattern: (lower, upper) arrays."""
+        lower = np.zeros(len(self.keys))
+        upper = np.full(len(self.keys), np.inf)
+        for i, key in enumerate(self.keys):
             if key in self.published and key not in hidden:
-                value = float(self.cells[key])
-                bounds.append((value, value))
+                lower[i] = upper[i] = self.cells[key]
             elif key in self.published:
-                bounds.append((1.0, None))  # zeros are shown here, so a hidden cell is >= 1
-            else:
-                bounds.append((0.0, None))
-        return bounds
+                lower[i] = 1.0  # zeros are shown here, so a hidden cell is >= 1
+        return lower, upper
 
     def extreme(self, key, bounds, sense):
         """The lowest (sense=1) or highest (sense=-1) value of one cell."""
-        cost = np.zeros(len(self.keys))
-        cost[self.index[key]] = sense
         self.solved += 1
-        result = linprog(
-            cost,
-            A_ub=self.a_ub,
-            b_ub=np.zeros(self.a_ub.shape[0]),
-            A_eq=self.a_eq,
-            b_eq=np.zeros(self.a_eq.shape[0]),
-            bounds=bounds,
-            method="highs",
-        )
-        if result.status == 3:  # unbounded
-            return float("inf") if sense < 0 else float("-inf")
-        if result.status != 0:
-            raise RuntimeError(f"linear program failed for {key}: {result.message}")
-        return sense * result.fun
+        return self.solver.extreme(self.index[key], bounds, sense)
 
     def range(self, key, bounds):
         return Range(self.extreme(key, bounds, 1), self.extreme(key, bounds, -1))
@@ -195,6 +180,60 @@ class Problem:
             if low > TOLERANCE:
                 findings.append(Finding(key, "nonzero", Range(low, float("inf"))))
         return AuditResult(not findings, findings, ranges)
+
+
+class Solver:
+    """One HiGHS model per prefecture-year, re-solved with new bounds and objectives.
+
+    Thousands of small programs share the same constraint matrix; keeping the
+    model (and its last basis) between solves is far faster than building a
+    new one for each, as scipy's linprog does.
+    """
+
+    def __init__(self, a_eq, a_ub):
+        matrix = vstack([a_eq, a_ub]).tocsc()
+        self.columns = matrix.shape[1]
+        lp = highspy.HighsLp()
+        lp.num_col_ = self.columns
+        lp.num_row_ = matrix.shape[0]
+        lp.col_cost_ = np.zeros(self.columns)
+        lp.col_lower_ = np.zeros(self.columns)
+        lp.col_upper_ = np.full(self.columns, highspy.kHighsInf)
+        lp.row_lower_ = np.concatenate(
+            [np.zeros(a_eq.shape[0]), np.full(a_ub.shape[0], -highspy.kHighsInf)]
+        )
+        lp.row_upper_ = np.zeros(matrix.shape[0])
+        lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+        lp.a_matrix_.start_ = matrix.indptr
+        lp.a_matrix_.index_ = matrix.indices
+        lp.a_matrix_.value_ = matrix.data
+        self.highs = highspy.Highs()
+        self.highs.setOptionValue("output_flag", False)
+        self.highs.passModel(lp)
+        self.loaded = None
+        self.target = None
+        self.all_columns = np.arange(self.columns, dtype=np.int32)
+
+    def extreme(self, column, bounds, sense):
+        lower, upper = bounds
+        if self.loaded is not bounds:
+            finite = np.where(np.isinf(upper), highspy.kHighsInf, upper)
+            self.highs.changeColsBounds(self.columns, self.all_columns, lower, finite)
+            self.loaded = bounds
+        if self.target is not None:
+            self.highs.changeColCost(self.target, 0.0)
+        self.highs.changeColCost(column, float(sense))
+        self.target = column
+        self.highs.run()
+        status = self.highs.getModelStatus()
+        if status in (
+            highspy.HighsModelStatus.kUnbounded,
+            highspy.HighsModelStatus.kUnboundedOrInfeasible,
+        ):
+            return float("inf") if sense < 0 else float("-inf")
+        if status != highspy.HighsModelStatus.kOptimal:
+            raise RuntimeError(f"linear program failed: {self.highs.modelStatusToString(status)}")
+        return sense * self.highs.getInfo().objective_function_value
 
 
 def hierarchy(cells, parent_of):
