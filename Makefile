@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8001
 DB := build/chuxiong.db
 
-.PHONY: setup build data templates handbook serve test lint format sample divisions bench clean
+.PHONY: setup browser build data templates downloads handbook serve test format sample divisions bench clean
 
 setup: $(VENV)/.installed
 
@@ -14,8 +14,8 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-## build: the database, the packages under data/, the templates, the handbook
-build: data templates handbook
+## build: the database, the packages under data/, the templates, the download zip, the handbook
+build: data templates downloads handbook
 
 data: setup
 	$(BIN)/python -m pipeline build
@@ -23,15 +23,30 @@ data: setup
 templates: setup
 	$(BIN)/python scripts/build_templates.py
 
+downloads: data templates
+	$(BIN)/python scripts/build_downloads.py
+
 handbook: setup
 	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
 
+## serve: the portal and, under /handbook/, the handbook, from one process on one port
 serve: build
 	$(BIN)/datasette inspect $(DB) --inspect-file build/inspect.json
 	$(BIN)/datasette serve -i $(DB) --inspect-file build/inspect.json \
-		--metadata metadata.yml --host 127.0.0.1 --port $(PORT)
+		--metadata metadata.yml --plugins-dir plugins --template-dir templates \
+		--static static:static --setting suggest_facets off \
+		--setting sql_time_limit_ms 2000 --setting max_returned_rows 2000 \
+		--setting max_csv_mb 100 --setting default_cache_ttl 3600 \
+		--setting facet_time_limit_ms 500 \
+		--host 127.0.0.1 --port $(PORT)
 
-test: setup
+## browser: Debian's Chromium and a CJK font for the browser tests (as root, from Debian's registry)
+browser:
+	@test -x /usr/bin/chromium && fc-list :lang=zh | grep -q . || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium fonts-wqy-microhei >/dev/null)
+
+test: setup browser
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q

@@ -43,3 +43,21 @@ SELECT c.year, c.level, c.area_code,
        c.series_code, p.name AS series_name, c.count, c.status
 FROM children_counts c
 JOIN publication_levels p ON p.series_code = c.series_code;
+
+-- The facilities that may be shown at a point, with a Chinese popup for the cluster map.
+CREATE VIEW facility_map AS
+SELECT f.facility_id, f.name AS 名称, t.name AS 类型, co.name AS 县市, tw.name AS 乡镇,
+       f.services AS 服务内容, f.hotline AS 服务热线, f.year_opened AS 建成年份,
+       f.latitude, f.longitude,
+       json_object(
+         'title', f.name,
+         'description', t.name || ' · ' || co.name || tw.name
+           || '。服务:' || coalesce(f.services, '—') || '。热线:' || coalesce(f.hotline, '—'),
+         'link', '/chuxiong/facilities/' || f.facility_id
+       ) AS popup
+FROM facilities f
+JOIN facility_types t ON t.type_code = f.facility_type
+JOIN counties co ON co.county_code = f.county_code
+JOIN townships tw ON tw.township_code = f.township_code
+WHERE f.location_precision = 'point'
+ORDER BY f.facility_id;

@@ -1,0 +1,146 @@
+"""A real headless Chromium (Debian's) against a served portal, with all outside network blocked."""
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import sync_playwright
+
+from pipeline.paths import ROOT
+from tests.portal_server import serve_options
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(built, tmp_path_factory):
+    assert Path(CHROMIUM).exists(), "Debian's chromium is needed: `make test` installs it"
+    out = tmp_path_factory.mktemp("served")
+    subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-q", "--site-dir", str(out / "site")],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [sys.executable, "scripts/build_downloads.py", str(out / "data.zip")],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    port = free_port()
+    options = [o for o in serve_options() if o not in ("-i", "--inspect-file")]
+    log = open(out / "server.log", "w")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "datasette",
+            "serve",
+            "-i",
+            str(built.db),
+            *options,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "PORTAL_HANDBOOK_DIR": str(out / "site"),
+            "PORTAL_DOWNLOAD": str(out / "data.zip"),
+        },
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            httpx.get(url + "/-/versions.json", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    else:
+        raise RuntimeError((out / "server.log").read_text())
+    yield url
+    process.terminate()
+    process.wait(10)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, accept_downloads=True)
+    outside = []
+
+    def only_local(route):
+        if route.request.url.startswith(server):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_local)
+    page = context.new_page()
+    page.outside_requests = outside
+    yield page
+    context.close()
+
+
+def test_home_page_shows_the_charts_offline(page, server):
+    page.goto(server + "/")
+    assert page.locator(".sample-notice").is_visible()
+    assert page.locator("svg.chart").count() >= 12
+    assert page.locator("svg.chart").first.is_visible()
+    assert page.locator("svg.chart .target").count() >= 2
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, "the home page scrolls sideways on a phone"
+    assert page.outside_requests == []
+
+
+def test_map_shows_clusters_without_tiles(page, server):
+    page.goto(server + "/chuxiong/facility_map")
+    page.wait_for_selector(".marker-cluster, .leaflet-marker-icon", timeout=15000)
+    assert page.locator(".marker-cluster, .leaflet-marker-icon").count() > 0
+    assert page.get_attribute(".leaflet-control-zoom-in", "title") == "放大"
+    assert page.outside_requests == []
+
+
+def test_excel_csv_download_starts_with_a_bom(page, server):
+    page.goto(server + "/chuxiong/facilities")
+    with page.expect_download() as download:
+        page.click("text=Excel 用 CSV(全部行)")
+    content = Path(download.value.path()).read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf")
+    text = content.decode("utf-8-sig")
+    assert "儿童福利服务工作站" in text and "示例数据,非真实统计" in text
+    assert download.value.suggested_filename.endswith("-excel.csv")
