@@ -26,8 +26,13 @@ templates: setup
 downloads: data templates
 	$(BIN)/python scripts/build_downloads.py
 
-handbook: setup
-	$(BIN)/mkdocs build --strict --quiet --site-dir build/site
+## handbook: generated pages from the data, then the site (build/site) and a staff copy that
+## works from file:// with search (build/handbook-offline)
+handbook: data
+	$(BIN)/python scripts/build_handbook.py
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
+	HANDBOOK_OFFLINE=true NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet \
+		--site-dir build/handbook-offline
 
 ## serve: the portal and, under /handbook/, the handbook, from one process on one port
 serve: build

@@ -1,11 +1,13 @@
 import re
 import shutil
+import subprocess
+import sys
 from types import SimpleNamespace
 
 import pytest
 
 from pipeline import build
-from pipeline.paths import DIVISIONS_SOURCES, POLICY_TEXT, SAMPLE_SUBMISSIONS
+from pipeline.paths import DIVISIONS_SOURCES, POLICY_TEXT, ROOT, SAMPLE_SUBMISSIONS
 
 
 @pytest.fixture(scope="session")
@@ -35,3 +37,33 @@ def county_folder(tmp_path):
         return target
 
     return copy
+
+
+@pytest.fixture(scope="session")
+def handbook(built, tmp_path_factory):
+    """The handbook, generated from the built data and built strictly: site/ and offline/."""
+    out = tmp_path_factory.mktemp("handbook")
+    subprocess.run(
+        [
+            sys.executable,
+            "scripts/build_handbook.py",
+            "--database",
+            str(built.db),
+            "--audit",
+            str(built.db.parent / "disclosure-audit.md"),
+        ],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    env = {"NO_MKDOCS_2_WARNING": "1", "PATH": "/usr/bin:/bin"}
+    for name, offline in (("site", "false"), ("offline", "true")):
+        result = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(out / name)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            env={**env, "HANDBOOK_OFFLINE": offline},
+        )
+        assert result.returncode == 0, result.stderr[-3000:]
+    return out

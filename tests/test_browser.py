@@ -8,7 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import sync_playwright
+from playwright.sync_api import TimeoutError, sync_playwright
 
 from pipeline.paths import ROOT
 from tests.portal_server import serve_options
@@ -33,15 +33,9 @@ def free_port():
 
 
 @pytest.fixture(scope="module")
-def server(built, tmp_path_factory):
+def server(built, handbook, tmp_path_factory):
     assert Path(CHROMIUM).exists(), "Debian's chromium is needed: `make test` installs it"
     out = tmp_path_factory.mktemp("served")
-    subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "-q", "--site-dir", str(out / "site")],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
     subprocess.run(
         [sys.executable, "scripts/build_downloads.py", str(out / "data.zip")],
         cwd=ROOT,
@@ -68,7 +62,7 @@ def server(built, tmp_path_factory):
         cwd=ROOT,
         env={
             "PATH": "/usr/bin:/bin",
-            "PORTAL_HANDBOOK_DIR": str(out / "site"),
+            "PORTAL_HANDBOOK_DIR": str(handbook / "site"),
             "PORTAL_DOWNLOAD": str(out / "data.zip"),
         },
         stdout=log,
@@ -144,3 +138,60 @@ def test_excel_csv_download_starts_with_a_bom(page, server):
     text = content.decode("utf-8-sig")
     assert "儿童福利服务工作站" in text and "示例数据,非真实统计" in text
     assert download.value.suggested_filename.endswith("-excel.csv")
+
+
+def test_handbook_search_finds_supervisors(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.route(
+        "**/*", lambda r: r.continue_() if r.request.url.startswith(server) else r.abort()
+    )
+    page = context.new_page()
+    page.goto(server + "/handbook/index.html")
+    # The search worker loads its index in the background: ask again until it answers.
+    # Material searches on key events, so a key press follows the filled-in Chinese
+    # (which arrives through an input method, not key by key).
+    for _ in range(30):
+        page.fill("input.md-search__input", "督导员")
+        page.press("input.md-search__input", "End")
+        try:
+            page.wait_for_selector(".md-search-result__item", timeout=2000)
+            break
+        except TimeoutError:
+            continue
+    assert page.locator(".md-search-result__item").count() > 0
+    assert "督导员" in page.locator(".md-search-result__list").inner_text()
+    context.close()
+
+
+def expected_answers():
+    import csv
+
+    from pipeline.paths import DATA
+
+    def rows(name):
+        with open(DATA / "reference" / f"{name}.csv", encoding="utf-8") as f:
+            return list(csv.DictReader(f))
+
+    cases = [
+        (s["parent_a_status"], s["parent_b_status"], f"第{s['situation_no']}种情形“{s['name']}”")
+        for s in rows("unsupported_situations")
+    ]
+    cases += [
+        (o["parent_a_status"], o["parent_b_status"], f"孤儿:{o['name']}")
+        for o in rows("orphan_situations")
+    ]
+    cases += [("able", "dead", "既不属于孤儿"), ("able", "able", "既不属于孤儿")]
+    return cases
+
+
+def test_decision_aid_gives_the_policys_answer_for_every_case(page, server):
+    page.goto(server + "/handbook/reference/unsupported.html")
+    page.wait_for_selector("#decision")
+    cases = expected_answers()
+    assert len(cases) == 14 + 3 + 2
+    for a, b, answer in cases:
+        for first, second in ((a, b), (b, a)):
+            page.select_option("#parent-a", first)
+            page.select_option("#parent-b", second)
+            assert answer in page.inner_text("#decision"), (first, second)
+    assert page.outside_requests == []

@@ -25,30 +25,15 @@ QUERIES = [
 
 
 @pytest.fixture(scope="module")
-def site(built, tmp_path_factory, monkeypatch_module):
+def site(built, handbook, tmp_path_factory, monkeypatch_module):
     out = tmp_path_factory.mktemp("portal")
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mkdocs",
-            "build",
-            "--strict",
-            "-q",
-            "--site-dir",
-            str(out / "site"),
-        ],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
     subprocess.run(
         [sys.executable, "scripts/build_downloads.py", str(out / "data.zip")],
         cwd=ROOT,
         check=True,
         capture_output=True,
     )
-    monkeypatch_module.setenv("PORTAL_HANDBOOK_DIR", str(out / "site"))
+    monkeypatch_module.setenv("PORTAL_HANDBOOK_DIR", str(handbook / "site"))
     monkeypatch_module.setenv("PORTAL_DOWNLOAD", str(out / "data.zip"))
     return out
 
