@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8001
 DB := build/chuxiong.db
 
-.PHONY: setup browser build data templates downloads handbook serve test format sample divisions bench clean
+.PHONY: setup browser build data templates downloads metadata handbook serve test format sample divisions bench clean
 
 setup: $(VENV)/.installed
 
@@ -14,14 +14,18 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-## build: the database, the packages under data/, the templates, the download zip, the handbook
-build: data templates downloads handbook
+## build: the database, the packages under data/, the templates, the download zip, the portal's
+## metadata, the handbook
+build: data templates downloads metadata handbook
 
 data: setup
 	$(BIN)/python -m pipeline build
 
 templates: setup
 	$(BIN)/python scripts/build_templates.py
+
+metadata: data
+	$(BIN)/python scripts/build_metadata.py
 
 downloads: data templates
 	$(BIN)/python scripts/build_downloads.py
@@ -38,11 +42,11 @@ handbook: data
 serve: build
 	$(BIN)/datasette inspect $(DB) --inspect-file build/inspect.json
 	$(BIN)/datasette serve -i $(DB) --inspect-file build/inspect.json \
-		--metadata metadata.yml --plugins-dir plugins --template-dir templates \
+		--metadata build/metadata.json --plugins-dir plugins --template-dir templates \
 		--static static:static --setting suggest_facets off \
 		--setting sql_time_limit_ms 2000 --setting max_returned_rows 2000 \
 		--setting max_csv_mb 100 --setting default_cache_ttl 3600 \
-		--setting facet_time_limit_ms 500 \
+		--setting facet_time_limit_ms 500 --setting default_page_size 50 \
 		--host 127.0.0.1 --port $(PORT)
 
 ## browser: Debian's Chromium and a CJK font for the browser tests (as root, from Debian's registry)
@@ -55,6 +59,11 @@ test: setup browser
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
+
+## bench: the build against plain Frictionless, and the portal against plain Datasette
+bench: build
+	$(BIN)/python scripts/bench_build.py --scale 14
+	$(BIN)/python scripts/bench_portal.py
 
 format: setup
 	$(BIN)/ruff format .

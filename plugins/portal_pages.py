@@ -123,9 +123,21 @@ async def robots(request):
     )
 
 
+async def home(datasette, request):
+    """The home page, without Datasette's own index work (table counts it does not show)."""
+    html = await datasette.render_template(
+        "index.html",
+        {"home": await cached_home_figures(datasette), "databases": [], "metadata": {}},
+        request=request,
+        view_name="index",
+    )
+    return Response.html(html)
+
+
 @hookimpl
 def register_routes():
     return [
+        (r"^/$", home),
         (r"^/handbook/?$", handbook_redirect),
         (r"^/handbook/(?P<path>.+)$", handbook),
         (r"^/-/tiles/(?P<z>\d+)/(?P<x>\d+)/(?P<y>\d+)\.png$", tile),
@@ -400,13 +412,24 @@ def nice_ceiling(value):
     return value
 
 
+_home_cache = {}
+
+
+async def cached_home_figures(datasette):
+    """The home page's figures, computed once per immutable database (its hash is its version)."""
+    db = datasette.get_database(DATABASE)
+    if not db.hash:
+        return await home_figures(datasette)
+    if db.hash not in _home_cache:
+        _home_cache.clear()
+        _home_cache[db.hash] = await home_figures(datasette)
+    return _home_cache[db.hash]
+
+
 @hookimpl
 def extra_template_vars(template, datasette, request):
     async def inner():
-        extra = {"portal_notice": SAMPLE_NOTICE}
-        if template == "index.html":
-            extra["home"] = await home_figures(datasette)
-        return extra
+        return {"portal_notice": SAMPLE_NOTICE}
 
     return inner
 

@@ -67,3 +67,11 @@ def handbook(built, tmp_path_factory):
         )
         assert result.returncode == 0, result.stderr[-3000:]
     return out
+
+
+@pytest.fixture(scope="session")
+def portal_metadata(tmp_path_factory):
+    """build/metadata.json as `make build` writes it, in a temporary place."""
+    out = tmp_path_factory.mktemp("metadata") / "metadata.json"
+    subprocess.run([sys.executable, "scripts/build_metadata.py", str(out)], cwd=ROOT, check=True)
+    return out

@@ -33,7 +33,7 @@ def free_port():
 
 
 @pytest.fixture(scope="module")
-def server(built, handbook, tmp_path_factory):
+def server(built, handbook, portal_metadata, tmp_path_factory):
     assert Path(CHROMIUM).exists(), "Debian's chromium is needed: `make test` installs it"
     out = tmp_path_factory.mktemp("served")
     subprocess.run(
@@ -43,7 +43,11 @@ def server(built, handbook, tmp_path_factory):
         capture_output=True,
     )
     port = free_port()
-    options = [o for o in serve_options() if o not in ("-i", "--inspect-file")]
+    options = [
+        str(portal_metadata) if o == "build/metadata.json" else o
+        for o in serve_options()
+        if o not in ("-i", "--inspect-file")
+    ]
     log = open(out / "server.log", "w")
     process = subprocess.Popen(
         [

@@ -2,6 +2,7 @@
 
 import asyncio
 import io
+import json
 import re
 import subprocess
 import sys
@@ -45,8 +46,8 @@ def monkeypatch_module():
 
 
 @pytest.fixture(scope="module")
-def ds(built, site):
-    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))
+def ds(built, site, portal_metadata):
+    metadata = json.loads(portal_metadata.read_text("utf-8"))
     return Datasette(
         [],
         immutables=[str(built.db)],
