@@ -638,6 +638,14 @@ def nav_files():
     return files
 
 
+def field_guide_snippet():
+    """The templates' field guide, headings moved down a level, for the 数据报送 page."""
+    text = (DATA / "templates" / "README.md").read_text("utf-8")
+    text = re.sub(r"^# .*\n", "", text, count=1)
+    text = re.sub(r"^(#{1,5}) ", r"#\1 ", text, flags=re.M)
+    write(BUILD / "handbook-snippets" / "field-guide.md", text)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", default=str(DATABASE))
@@ -651,6 +659,7 @@ def main():
     dictionary_page()
     audit_page(Path(args.audit))
     glossary_page()
+    field_guide_snippet()
     print_page(nav_files())
     print(f"wrote {OUT}")
 
