@@ -19,7 +19,7 @@ from frictionless import Package
 
 from . import aggregate, database, disclosure, divisions, reference, schemas, submissions
 from .paths import DATA, DATABASE, DIVISIONS_SOURCES, SAMPLE_NOTICE, SAMPLE_SUBMISSIONS
-from .problems import InputRejected, Problem
+from .problems import InputRejected, Problem, from_report
 from .publish import TableWriter, package_descriptor, write_descriptor
 
 
@@ -291,18 +291,12 @@ def validate_packages(out, packages):
     problems = []
     for name in packages:
         report = Package(str(out / name / "datapackage.json")).validate()
-        for task in report.tasks:
-            for error in task.errors:
-                problems.append(
-                    Problem(
-                        f"data/{name}/{task.name}.csv",
-                        error.type,
-                        "发布前校验失败(程序错误,请报告):" + error.message,
-                        "the package failed validation before publishing (a bug): " + error.message,
-                        row=getattr(error, "row_number", None),
-                        column=getattr(error, "field_name", None),
-                    )
-                )
+        problems += from_report(
+            report,
+            f"data/{name}",
+            "发布前校验失败(程序错误,请报告):",
+            "the package failed validation before publishing (a bug): ",
+        )
     return problems
 
 

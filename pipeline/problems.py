@@ -48,6 +48,23 @@ class Problem:
         }
 
 
+def from_report(report, folder, zh_prefix="", en_prefix=""):
+    """A Frictionless validation report's errors as Problems, one per error, in file order."""
+    return [
+        Problem(
+            f"{folder}/{task.name}.csv",
+            error.type,
+            zh_prefix + error.message,
+            en_prefix + error.message,
+            row=getattr(error, "row_number", None),
+            column=getattr(error, "field_name", None),
+            value=getattr(error, "cell", None),
+        )
+        for task in report.tasks
+        for error in task.errors
+    ]
+
+
 class InputRejected(Exception):
     """Raised when the inputs have problems; nothing has been published."""
 

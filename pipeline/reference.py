@@ -9,7 +9,7 @@ from frictionless import Package, Resource, Schema
 
 from . import schemas
 from .paths import REFERENCE_SOURCES, SOURCES
-from .problems import Problem
+from .problems import from_report
 
 
 def validate_package(resources_spec, source_folder, file_prefix):
@@ -24,21 +24,7 @@ def validate_package(resources_spec, source_folder, file_prefix):
         for spec in resources_spec
     ]
     package = Package(resources=resources, basepath=str(source_folder))
-    report = package.validate()
-    problems = []
-    for task in report.tasks:
-        for error in task.errors:
-            problems.append(
-                Problem(
-                    f"{file_prefix}/{task.name}.csv",
-                    error.type,
-                    error.message,
-                    error.message,
-                    row=getattr(error, "row_number", None),
-                    column=getattr(error, "field_name", None),
-                    value=getattr(error, "cell", None),
-                )
-            )
+    problems = from_report(package.validate(), file_prefix)
     tables = {}
     if not problems:
         for resource in package.resources:
