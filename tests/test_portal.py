@@ -16,6 +16,7 @@ from pipeline.paths import ROOT
 from tests.portal_server import settings
 
 QUERIES = [
+    "search?q=督导员",
     "below_target?year=2020",
     "villages_without_supervisor?year=2025&county_code=",
     "tasks_late",
@@ -73,7 +74,9 @@ def visible_english(html):
         for t in texts
         if re.search(r"[A-Za-z]{3,}", t)
         and not re.search(r"[\u4e00-\u9fff]", t)
-        and not re.fullmatch(r"[a-z0-9_,. |()*&;:▼▲\-]+|CSV|JSON|json|SQL|chuxiong\.db|[\d,]+", t)
+        and not re.fullmatch(
+            r"[a-z0-9_,. |()*&;:▼▲\-]+|CSV|JSON|json|SQL|chuxiong\.db|[\d,]+|/\S+", t
+        )
     )
 
 
@@ -147,7 +150,7 @@ def test_suppressed_counts_are_gaps_in_the_charts(ds):
 def test_canned_queries_have_chinese_titles_and_descriptions(ds):
     metadata = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))
     queries = metadata["databases"]["chuxiong"]["queries"]
-    assert len(queries) == 6
+    assert len(queries) == 7
     for query in queries.values():
         assert re.search(r"[\u4e00-\u9fff]", query["title"]) and len(query["description"]) > 15
     rows = get(ds, "/chuxiong/below_target.json?year=2020&_shape=array").json()
@@ -155,6 +158,21 @@ def test_canned_queries_have_chinese_titles_and_descriptions(ds):
     late = get(ds, "/chuxiong/tasks_late.json?_shape=array").json()
     assert late and all(r["状态"] in ("滞后", "逾期未完成") for r in late)
     assert all(r["牵头单位"] for r in late)
+
+
+def test_search_finds_two_character_words_and_longer_ones(ds):
+    def search(term):
+        return get(ds, f"/chuxiong/search.json?_shape=array&q={term}").json()
+
+    assert {"类别": "困境儿童类别", "名称": "孤儿"} in [
+        {"类别": r["类别"], "名称": r["名称"]} for r in search("孤儿")
+    ]
+    assert any(r["名称"].endswith("儿童之家与儿童福利督导员") for r in search("督导员"))
+    assert any(r["类别"] == "服务机构" for r in search("工作站"))
+    assert any(r["名称"] == "州民政局" for r in search("州民政局"))
+    assert search('"; drop table x; --') == []
+    assert search("孤") == [] and search("") == []
+    assert "site-search" in get(ds, "/").text
 
 
 def test_column_descriptions_come_from_the_schemas(ds):
