@@ -44,6 +44,9 @@ CERTIFIED_BY = {
 }
 
 
+POLICY_SAYS_WHO = {"severe_disability", "low_income"}
+
+
 def read(name):
     with open(DATA / "reference" / f"{name}.csv", encoding="utf-8", newline="") as f:
         return list(csv.DictReader(f))
@@ -130,7 +133,13 @@ def categories_pages(db):
             extra,
             "## 谁来认定",
             "",
-            CERTIFIED_BY[code] + "。",
+            CERTIFIED_BY[code]
+            + "。"
+            + (
+                ""
+                if code in POLICY_SAYS_WHO
+                else "(政策原文没有规定由谁认定,这里按通常做法整理;以县市民政部门的要求为准。)"
+            ),
             "",
             "## 适用的保障措施",
             "",
