@@ -6,6 +6,7 @@ swap the new packages and database in; a failed build leaves what was
 published byte for byte as it was.
 """
 
+import csv
 import datetime
 import os
 import shutil
@@ -93,7 +94,12 @@ def build(
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=data_dir.parent))
     try:
         summary = stage(
-            staging, submissions_dir, divisions_dir, progress, today or datetime.date.today()
+            staging,
+            submissions_dir,
+            divisions_dir,
+            progress,
+            today or datetime.date.today(),
+            released=released_cells(data_dir),
         )
         staged_db = staging / "chuxiong.db"
         database.build(staging / "data", summary["packages"], staged_db)
@@ -110,7 +116,54 @@ def build(
     return summary
 
 
-def stage(staging, submissions_dir, divisions_dir, progress, today):
+def released_cells(data_dir):
+    """{year: {(level, area, series): (count, status)}} of the children's counts already published."""
+    path = Path(data_dir) / "children" / "children_counts.csv"
+    released = {}
+    if path.exists():
+        with open(path, encoding="utf-8", newline="") as f:
+            for row in csv.DictReader(f):
+                key = (row["level"], row["area_code"], row["series_code"])
+                released.setdefault(int(row["year"]), {})[key] = (row["count"], row["status"])
+    return released
+
+
+def revisions(released, rows):
+    """Problems for every released year whose published children's counts would change.
+
+    A released year is frozen: publishing a second version of a year lets anyone
+    subtract one from the other, so a revision would have to be suppressed and
+    audited together with the first version. Until that joint audit exists, the
+    build refuses and says so.
+    """
+    new = {}
+    for row in rows:
+        key = (row["level"], row["area_code"], row["series_code"])
+        count = "" if row["count"] is None else str(row["count"])
+        new.setdefault(row["year"], {})[key] = (count, row["status"])
+    problems = []
+    for year in sorted(set(released) & set(new)):
+        if released[year] != new[year]:
+            changed = sum(
+                released[year].get(k) != new[year].get(k)
+                for k in set(released[year]) | set(new[year])
+            )
+            problems.append(
+                Problem(
+                    "children/children_counts.csv",
+                    "released-year",
+                    f"{year} 年的困境儿童人数已经发布,新报送会改变其中 {changed} 个格子。已发布的年份不能修订"
+                    "(两个版本相减会暴露被隐藏的人数);确需修订的,须先删除该年已发布的数据并说明原因。",
+                    f"{year} was already released and this build would change {changed} of its cells. "
+                    "Released years are frozen (two versions of a year can be subtracted); "
+                    "a revision needs the year's published data removed first, with a reason.",
+                    value=year,
+                )
+            )
+    return problems
+
+
+def stage(staging, submissions_dir, divisions_dir, progress, today, released=None):
     out = staging / "data"
     spec = schemas.packages()
     ref_tables, problems = reference.load()
@@ -209,6 +262,9 @@ def stage(staging, submissions_dir, divisions_dir, progress, today):
         }
         for key in ordered
     ]
+    problems = revisions(released or {}, children_rows)
+    if problems and not sample:
+        raise InputRejected(problems)
     cells_digest = disclosure.digest(children_rows)
     resources["children"] = [
         TableWriter(out / "children", "children_counts", schemas.resource_schema("children_counts"))

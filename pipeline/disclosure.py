@@ -82,7 +82,6 @@ class Finding:
 class AuditResult:
     passed: bool
     findings: list
-    ranges: dict = field(default_factory=dict)
 
 
 class Problem:
@@ -164,10 +163,9 @@ class Problem:
     def audit(self, hidden, sensitive_unpublished, threshold=THRESHOLD):
         """Check every hidden cell, and every unpublished cell of a prefecture-only series."""
         bounds = self.bounds(hidden)
-        findings, ranges = [], {}
+        findings = []
         for key in sorted(hidden, key=self.index.get):
             r = self.range(key, bounds)
-            ranges[key] = r
             small = 0 < self.cells[key] < threshold
             if r.high - r.low < 1 - TOLERANCE:
                 findings.append(Finding(key, "pinned", r))
@@ -179,7 +177,7 @@ class Problem:
             low = self.extreme(key, bounds, 1)
             if low > TOLERANCE:
                 findings.append(Finding(key, "nonzero", Range(low, float("inf"))))
-        return AuditResult(not findings, findings, ranges)
+        return AuditResult(not findings, findings)
 
 
 class Solver:

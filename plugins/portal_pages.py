@@ -427,14 +427,6 @@ async def cached_home_figures(datasette):
 
 
 @hookimpl
-def extra_template_vars(template, datasette, request):
-    async def inner():
-        return {"portal_notice": SAMPLE_NOTICE}
-
-    return inner
-
-
-@hookimpl
 def extra_css_urls():
     return ["/static/portal.css"]
 

@@ -309,3 +309,27 @@ def test_a_failed_build_leaves_the_published_files_untouched(county_folder, tmp_
     assert rejected.value.problems[0].rule == "type"
     assert file_hashes(out, db) == before
     assert not list(tmp_path.glob(".staging-*"))
+
+
+def test_a_released_year_is_frozen(county_folder, tmp_path):
+    """Real (not sample) data: changing a year already published is refused, data untouched."""
+    folder = county_folder()
+    county_folder("532323")
+    assert not (folder.parent / "submission.yml").exists()  # these count as real submissions
+    out, db = tmp_path / "published", tmp_path / "published.db"
+    build.build(folder.parent, DIVISIONS_SOURCES, out, db, quiet=True)
+    before = file_hashes(out, db)
+
+    def add_one(rows):
+        column = rows[0].index("贫困家庭儿童")
+        rows[2][column] = str(int(rows[2][column]) + 1)
+        total = rows[0].index("困境儿童总数(去重)")
+        rows[2][total] = str(int(rows[2][total]) + 1)
+
+    edit_csv(folder / "children_counts.csv", add_one)
+    with pytest.raises(InputRejected) as rejected:
+        build.build(folder.parent, DIVISIONS_SOURCES, out, db, quiet=True)
+    [problem] = rejected.value.problems
+    assert problem.rule == "released-year" and problem.value == 2017
+    assert "已经发布" in problem.zh and "frozen" in problem.en
+    assert file_hashes(out, db) == before
