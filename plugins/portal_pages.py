@@ -268,7 +268,9 @@ async def home_figures(datasette):
         )
     )
     counties = await rows(
-        "select * from coverage_by_area where level = 'county' and year = :y order by area_code",
+        "select c.*, s.latitude as seat_latitude, s.longitude as seat_longitude "
+        "from coverage_by_area c join counties s on s.county_code = c.area_code "
+        "where c.level = 'county' and c.year = :y order by c.area_code",
         {"y": latest},
     )
     prefecture = (
@@ -378,6 +380,9 @@ async def home_figures(datasette):
         "sample": sample,
         "prefecture": prefecture,
         "counties": counties,
+        "coverage_map": coverage_map(
+            counties, f"{latest}年各县市儿童之家覆盖率(圆圈大小表示村(居)委会数量)"
+        ),
         "home_chart": bar_chart(
             counties,
             "home_coverage_pct",
@@ -403,6 +408,45 @@ async def home_figures(datasette):
         "homes": homes,
         "children_charts": children_charts,
     }
+
+
+def coverage_map(counties, title):
+    """Proportional symbols at the county seats: area by committees, colour by coverage.
+
+    Drawn from the county seats' coordinates (an equirectangular projection is
+    close enough across one prefecture), so it needs no tiles and no boundary
+    data whose licence would have to allow publishing.
+    """
+    placed = [c for c in counties if c["seat_latitude"] is not None]
+    if not placed:
+        return ""
+    west = min(c["seat_longitude"] for c in placed) - 0.25
+    east = max(c["seat_longitude"] for c in placed) + 0.25
+    south = min(c["seat_latitude"] for c in placed) - 0.25
+    north = max(c["seat_latitude"] for c in placed) + 0.25
+    width = 340
+    height = width * (north - south) / ((east - west) * 0.9)
+    biggest = max(c["villages"] for c in placed)
+    parts = [
+        f'<svg viewBox="0 0 {width} {height:.0f}" role="img" class="chart map" '
+        f'aria-labelledby="t-map"><title id="t-map">{esc(title)}</title>'
+    ]
+    for c in sorted(placed, key=lambda c: -c["villages"]):
+        x = width * (c["seat_longitude"] - west) / (east - west)
+        y = height * (north - c["seat_latitude"]) / (north - south)
+        r = 6 + 16 * (c["villages"] / biggest) ** 0.5
+        below = c["meets_home_target"] == 0
+        parts.append(
+            f'<a href="/{DATABASE}/coverage_by_area?year={c["year"]}&amp;level=township'
+            f'&amp;county_code={c["area_code"]}"><circle cx="{x:.1f}" cy="{y:.1f}" r="{r:.1f}" '
+            f'class="{"below" if below else "meets"}"><title>{esc(c["area_name"])}:'
+            f"{c['villages_with_home']}/{c['villages']} 个村(居)委会建有儿童之家"
+            f"({c['home_coverage_pct']}%)</title></circle>"
+            f'<text x="{x:.1f}" y="{y + r + 11:.1f}" text-anchor="middle" class="label">'
+            f"{esc(c['area_name'])} {c['home_coverage_pct']}%</text></a>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
 
 
 def nice_ceiling(value):

@@ -125,6 +125,8 @@ def test_home_answers_before_the_question(ds):
     assert "数据截至 <strong>2025-12-31</strong>" in html
     assert html.count("<svg viewBox") >= 12
     assert 'class="target"' in html  # the target line
+    county_map = re.search(r'<svg[^>]*class="chart map".*?</svg>', html, re.S).group(0)
+    assert county_map.count("<circle") == 10
     for word in ["已完成", "州民政局", "牵头", "服务地图", "督查查询", "工作手册", "下载数据"]:
         assert word in html
     assert "/chuxiong/tasks_late" in html and "/chuxiong/facility_map" in html
