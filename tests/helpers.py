@@ -12,3 +12,18 @@ def file_hashes(*paths):
         for path in files:
             hashes[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
     return hashes
+
+
+# The ten county-level units of Chuxiong, as the official list names them (禄丰市 since 2021).
+COUNTY_NAMES = (
+    "楚雄市",
+    "禄丰市",
+    "双柏县",
+    "牟定县",
+    "南华县",
+    "姚安县",
+    "大姚县",
+    "永仁县",
+    "元谋县",
+    "武定县",
+)

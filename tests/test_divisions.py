@@ -1,6 +1,7 @@
 """The divisions extract: official codes, complete, consistent."""
 
 from pipeline import divisions
+from tests.helpers import COUNTY_NAMES
 
 
 def test_counts_and_codes():
@@ -27,18 +28,7 @@ def test_lufeng_became_a_city_in_2021():
 
 def test_known_names():
     geo = divisions.load()
-    assert {c["name"] for c in geo.counties.values()} == {
-        "楚雄市",
-        "禄丰市",
-        "双柏县",
-        "牟定县",
-        "南华县",
-        "姚安县",
-        "大姚县",
-        "永仁县",
-        "元谋县",
-        "武定县",
-    }
+    assert {c["name"] for c in geo.counties.values()} == set(COUNTY_NAMES)
     assert geo.townships["532301101"]["name"] == "鹿城镇"
 
 

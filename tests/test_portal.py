@@ -13,6 +13,7 @@ import yaml
 from datasette.app import Datasette
 
 from pipeline.paths import ROOT
+from tests.helpers import COUNTY_NAMES
 from tests.portal_server import settings
 
 QUERIES = [
@@ -109,18 +110,7 @@ def test_error_page_is_chinese(ds):
 
 def test_home_answers_before_the_question(ds):
     html = get(ds, "/").text
-    for county in [
-        "楚雄市",
-        "禄丰市",
-        "双柏县",
-        "牟定县",
-        "南华县",
-        "姚安县",
-        "大姚县",
-        "永仁县",
-        "元谋县",
-        "武定县",
-    ]:
+    for county in COUNTY_NAMES:
         assert county in html
     assert "数据截至 <strong>2025-12-31</strong>" in html
     assert html.count("<svg viewBox") >= 12
