@@ -75,3 +75,16 @@ def portal_metadata(tmp_path_factory):
     out = tmp_path_factory.mktemp("metadata") / "metadata.json"
     subprocess.run([sys.executable, "scripts/build_metadata.py", str(out)], cwd=ROOT, check=True)
     return out
+
+
+@pytest.fixture(scope="session")
+def download_zip(tmp_path_factory):
+    """build/downloads/chuxiong-open-data.zip as `make build` writes it, in a temporary place."""
+    out = tmp_path_factory.mktemp("downloads") / "chuxiong-open-data.zip"
+    subprocess.run(
+        [sys.executable, "scripts/build_downloads.py", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return out

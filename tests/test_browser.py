@@ -33,15 +33,9 @@ def free_port():
 
 
 @pytest.fixture(scope="module")
-def server(built, handbook, portal_metadata, tmp_path_factory):
+def server(built, handbook, portal_metadata, download_zip, tmp_path_factory):
     assert Path(CHROMIUM).exists(), "Debian's chromium is needed: `make test` installs it"
     out = tmp_path_factory.mktemp("served")
-    subprocess.run(
-        [sys.executable, "scripts/build_downloads.py", str(out / "data.zip")],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
     port = free_port()
     options = [
         str(portal_metadata) if o == "build/metadata.json" else o
@@ -67,7 +61,7 @@ def server(built, handbook, portal_metadata, tmp_path_factory):
         env={
             "PATH": "/usr/bin:/bin",
             "PORTAL_HANDBOOK_DIR": str(handbook / "site"),
-            "PORTAL_DOWNLOAD": str(out / "data.zip"),
+            "PORTAL_DOWNLOAD": str(download_zip),
         },
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -4,8 +4,6 @@ import asyncio
 import io
 import json
 import re
-import subprocess
-import sys
 import zipfile
 
 import pytest
@@ -28,17 +26,9 @@ QUERIES = [
 
 
 @pytest.fixture(scope="module")
-def site(built, handbook, tmp_path_factory, monkeypatch_module):
-    out = tmp_path_factory.mktemp("portal")
-    subprocess.run(
-        [sys.executable, "scripts/build_downloads.py", str(out / "data.zip")],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
+def site(built, handbook, download_zip, monkeypatch_module):
     monkeypatch_module.setenv("PORTAL_HANDBOOK_DIR", str(handbook / "site"))
-    monkeypatch_module.setenv("PORTAL_DOWNLOAD", str(out / "data.zip"))
-    return out
+    monkeypatch_module.setenv("PORTAL_DOWNLOAD", str(download_zip))
 
 
 @pytest.fixture(scope="module")
