@@ -18,8 +18,17 @@ from pathlib import Path
 import yaml
 from frictionless import Package
 
-from . import aggregate, database, disclosure, divisions, reference, schemas, submissions
-from .paths import DATA, DATABASE, DIVISIONS_SOURCES, SAMPLE_NOTICE, SAMPLE_SUBMISSIONS
+from . import (
+    aggregate,
+    database,
+    disclosure,
+    divisions,
+    locations,
+    reference,
+    schemas,
+    submissions,
+)
+from .paths import DATA, DATABASE, DIVISIONS_SOURCES, ROOT, SAMPLE_NOTICE, SAMPLE_SUBMISSIONS
 from .problems import InputRejected, Problem, from_report
 from .publish import TableWriter, package_descriptor, write_descriptor
 
@@ -56,6 +65,25 @@ def read_manifest(folder):
         return {"sample": False}
     with open(path, encoding="utf-8") as f:
         return yaml.safe_load(f) or {"sample": False}
+
+
+def outside_repository(submissions_dir, manifest):
+    """Real submissions hold every count before suppression and the custody sites' addresses:
+    they must never be where git could record them. Only sample data may live in the repository."""
+    folder = Path(submissions_dir).resolve()
+    if manifest.get("sample") or (folder != ROOT and ROOT not in folder.parents):
+        return []
+    return [
+        Problem(
+            str(submissions_dir),
+            "inside-repository",
+            "真实报送不能放在项目文件夹内(否则可能被 git 记录并公开);请把报送放在项目以外的文件夹,"
+            "如 /srv/chuxiong/submissions,再用 --submissions 指定。只有标明 sample: true 的示例数据可以放在项目内",
+            "real submissions must not be inside the project folder (git could record and publish "
+            "them); keep them outside, e.g. /srv/chuxiong/submissions, and pass --submissions. "
+            "Only sample data (sample: true) may live in the repository",
+        )
+    ]
 
 
 def data_source(manifest, submitter_name):
@@ -177,6 +205,8 @@ def stage(staging, submissions_dir, divisions_dir, progress, today, released=Non
     )
 
     manifest = read_manifest(submissions_dir)
+    if problems := outside_repository(submissions_dir, manifest):
+        raise InputRejected(problems)
     found, problems = submissions.discover(submissions_dir, geo)
     for name in ("facilities", "coverage", "children", "progress"):
         (out / name).mkdir(parents=True)
@@ -237,15 +267,7 @@ def stage(staging, submissions_dir, divisions_dir, progress, today, released=Non
         published, hidden, audit = disclosure.protect(cells, lookups["finest_level"], geo.parent_of)
     except disclosure.CannotProtect as failure:
         raise InputRejected(
-            Problem(
-                "children_counts",
-                "disclosure-audit",
-                f"披露控制无法保护 {'/'.join(f.key[1:])} ({f.rule}):请在更高层级公布该系列或合并地区",
-                f"disclosure control cannot protect {'/'.join(f.key[1:])} ({f.rule}): "
-                "publish the series at a coarser level or merge areas",
-                value=f.key[0],
-            )
-            for f in failure.findings
+            cannot_protect(f, geo, lookups["series_names"]) for f in failure.findings
         ) from failure
     level_rank = {level: i for i, level in enumerate(aggregate.LEVELS)}
     series_rank = {s: i for i, s in enumerate(aggregate.SERIES)}
@@ -271,6 +293,9 @@ def stage(staging, submissions_dir, divisions_dir, progress, today, released=Non
         .write_all(children_rows)
         .close()
     ]
+    facilities = locations.publishable_rows(
+        facilities, lookups["custody_types"], lookups["housed_in"]
+    )
     resources["facilities"] = [
         TableWriter(out / "facilities", "facilities", schemas.resource_schema("facilities"))
         .write_all(sorted(facilities, key=lambda r: r["facility_id"]))
@@ -282,9 +307,8 @@ def stage(staging, submissions_dir, divisions_dir, progress, today, released=Non
         .close()
     ]
     progress(
-        f"汇总与披露控制:{len(published)} 个格子,隐藏 {len(hidden)} 个"
-        f"(其中 {audit.primary} 个小于 {disclosure.THRESHOLD}),"
-        f"审计解了 {audit.programs} 个线性规划,{'通过 PASS' if audit.passed else '未通过 FAIL'}"
+        f"汇总与披露控制:{len(published)} 个格子,隐藏 {len(hidden)} 个,"
+        f"审计{'通过 PASS' if audit.passed else '未通过 FAIL'}"
     )
 
     (out / "reference").mkdir()
@@ -337,6 +361,25 @@ def stage(staging, submissions_dir, divisions_dir, progress, today, released=Non
         "audit": audit.summary(cells_digest),
         "audit_markdown": audit.markdown(cells_digest),
     }
+
+
+def cannot_protect(finding, geo, series_names):
+    """A Problem naming the cell that no suppression pattern can protect."""
+    year, level, area, series = finding.key
+    name = geo.area_name(level, area)
+    rule_zh = {"pinned": "可被唯一确定", "narrow": "可能取值被缩小", "nonzero": "可被证明不为0"}
+    return Problem(
+        "children_counts",
+        "disclosure-audit",
+        f"披露控制无法保护 {year} 年{name}({area})的“{series_names[series]}”人数"
+        f"({rule_zh[finding.rule]}):任何补充隐藏都不够,请在更高层级公布该系列或合并地区,"
+        "或核对报送的数字",
+        f"disclosure control cannot protect the {series} count of {area} in {year} "
+        f"({finding.rule}): no further suppression is enough; publish the series at a coarser "
+        "level, merge areas or check the submitted figures",
+        column=series,
+        value=year,
+    )
 
 
 def tally_rows(tally):

@@ -134,7 +134,7 @@ def add_foreign_keys(db, tables):
     keys = []
     for name, schema in tables.items():
         for fk in schema.get("foreignKeys", []):
-            other = fk["reference"]["resource"]
+            other = fk["reference"]["resource"] or name  # "" is the table itself
             for column, other_column in zip(fk["fields"], fk["reference"]["fields"], strict=True):
                 keys.append((name, column, other, other_column))
         for column, other, other_column in CROSS_PACKAGE_KEYS.get(name, []):

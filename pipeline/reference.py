@@ -60,8 +60,12 @@ def lookups(tables):
         "custody_types": {
             t["type_code"] for t in tables["facility_types"] if t["holds_children_in_custody"]
         },
+        "housed_in": {
+            t["type_code"]: t["housed_in"] for t in tables["facility_types"] if t["housed_in"]
+        },
         "unit_codes": {u["name"]: u["unit_code"] for u in tables["units"]},
         "task_roles": {(r["task_no"], r["unit_code"]): r["role"] for r in tables["task_units"]},
         "targets": chosen,
         "finest_level": {p["series_code"]: p["finest_level"] for p in tables["publication_levels"]},
+        "series_names": {p["series_code"]: p["name"] for p in tables["publication_levels"]},
     }

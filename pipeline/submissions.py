@@ -148,7 +148,6 @@ def not_in_future(year, file, row, column, today):
 
 def check_facilities(records, county, divisions, reference, file, today):
     problems, rows = [], []
-    custody = reference["custody_types"]
     types = reference["facility_type_codes"]
     for row_number, r in records:
         row_problems = []
@@ -190,28 +189,44 @@ def check_facilities(records, county, divisions, reference, file, today):
         problems.extend(row_problems)
         if row_problems:
             continue
-        type_code = types[r["facility_type"]]
-        hidden = type_code in custody
+        host = r.get("host_facility_id")
         rows.append(
             {
                 "facility_id": f"{county}-{r['facility_id']}",
                 "county_code": county,
                 "township_code": r["township_code"],
                 "village_code": village or None,
-                "facility_type": type_code,
+                "facility_type": types[r["facility_type"]],
                 "name": r["name"],
-                "address": None if hidden else r.get("address"),
-                "latitude": None if hidden else r.get("latitude"),
-                "longitude": None if hidden else r.get("longitude"),
-                "location_precision": "area_only"
-                if hidden or r.get("latitude") is None
-                else "point",
-                "capacity": None if hidden else r.get("capacity"),
+                "host_facility_id": f"{county}-{host}" if host else None,
+                "address": r.get("address"),
+                "latitude": r.get("latitude"),
+                "longitude": r.get("longitude"),
+                "capacity": r.get("capacity"),
                 "year_opened": r["year_opened"],
                 "services": r.get("services"),
                 "hotline": r.get("hotline"),
+                "row_number": row_number,
             }
         )
+    ids = {row["facility_id"] for row in rows}
+    for row in rows:
+        if row["host_facility_id"] and (
+            row["host_facility_id"] not in ids or row["host_facility_id"] == row["facility_id"]
+        ):
+            problems.append(
+                Problem(
+                    file,
+                    "unknown-host",
+                    "所在机构编号不是本表中另一个机构的编号",
+                    "the host facility id is not another facility of this file",
+                    row=row["row_number"],
+                    column="所在机构编号",
+                    value=row["host_facility_id"].split("-", 1)[1],
+                )
+            )
+    for row in rows:
+        del row["row_number"]
     return rows, problems
 
 

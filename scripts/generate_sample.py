@@ -240,7 +240,7 @@ class County:
         rng = self.rng
         number = 0
 
-        def add(kind, name, township, spread, capacity, opened, services):
+        def add(kind, name, township, spread, capacity, opened, services, host=""):
             nonlocal number
             number += 1
             lon, lat = self.point(spread)
@@ -253,6 +253,7 @@ class County:
                     name,
                     township,
                     "",
+                    host,
                     address,
                     lon,
                     lat,
@@ -283,7 +284,9 @@ class County:
             rng.choice([2012, 2014, 2016, 2018]),
             "临时庇护、监护评估、家庭寻亲",
         )
+        welfare_centre = ""
         if rng.random() < 0.5:
+            welfare_centre = f"F{number + 1:03d}"
             add(
                 "儿童福利机构",
                 f"{self.name}社会福利中心儿童部",
@@ -322,6 +325,7 @@ class County:
                 rng.randrange(10, 30),
                 rng.choice([2018, 2019, 2020]),
                 "机构内和社会残疾儿童特殊教育",
+                host=welfare_centre,
             )
         for township in self.townships:
             if rng.random() < 0.9:
