@@ -15,7 +15,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import yaml
 from frictionless import Package
 
 from . import (
@@ -24,9 +23,10 @@ from . import (
     disclosure,
     divisions,
     locations,
+    manifest,
     reference,
     schemas,
-    submissions,
+    validate,
 )
 from .paths import DATA, DATABASE, DIVISIONS_SOURCES, ROOT, SAMPLE_NOTICE, SAMPLE_SUBMISSIONS
 from .problems import InputRejected, Problem, from_report
@@ -58,20 +58,11 @@ class Progress:
         return time.perf_counter() - self.started
 
 
-def read_manifest(folder):
-    """submission.yml at the root of a submissions folder says whether it is sample data."""
-    path = Path(folder) / "submission.yml"
-    if not path.exists():
-        return {"sample": False}
-    with open(path, encoding="utf-8") as f:
-        return yaml.safe_load(f) or {"sample": False}
-
-
 def outside_repository(submissions_dir, manifest):
     """Real submissions hold every count before suppression and the custody sites' addresses:
     they must never be where git could record them. Only sample data may live in the repository."""
     folder = Path(submissions_dir).resolve()
-    if manifest.get("sample") or (folder != ROOT and ROOT not in folder.parents):
+    if manifest.sample or (folder != ROOT and ROOT not in folder.parents):
         return []
     return [
         Problem(
@@ -87,23 +78,14 @@ def outside_repository(submissions_dir, manifest):
 
 
 def data_source(manifest, submitter_name):
-    if manifest.get("sample"):
+    if manifest.sample:
         return SAMPLE_NOTICE
     return f"{submitter_name}报送"
 
 
 def check(folder, divisions_dir=DIVISIONS_SOURCES, today=None):
     """Problems in one submitter's folder (or a whole submissions folder); publishes nothing."""
-    tables, problems = reference.load()
-    if problems:
-        return problems
-    lookups = reference.lookups(tables)
-    geo = divisions.load(divisions_dir)
-    found, problems = submissions.discover(folder, geo)
-    base = Path(folder).parent if Path(folder) in [s.folder for s in found] else Path(folder)
-    for submitter in found:
-        problems.extend(submissions.check_submitter(submitter, geo, lookups, base, today)[1])
-    return problems
+    return validate.validate(folder, divisions_dir, today).problems
 
 
 def build(
@@ -204,10 +186,9 @@ def stage(staging, submissions_dir, divisions_dir, progress, today, released=Non
         f"{len(geo.townships)} 乡镇、{len(geo.villages)} 村(居)委会"
     )
 
-    manifest = read_manifest(submissions_dir)
-    if problems := outside_repository(submissions_dir, manifest):
+    top, problems = manifest.read(submissions_dir)
+    if problems := problems or outside_repository(submissions_dir, top):
         raise InputRejected(problems)
-    found, problems = submissions.discover(submissions_dir, geo)
     for name in ("facilities", "coverage", "children", "progress"):
         (out / name).mkdir(parents=True)
     facilities, children_rows, progress_rows = [], [], []
@@ -215,15 +196,9 @@ def stage(staging, submissions_dir, divisions_dir, progress, today, released=Non
     coverage_writer = TableWriter(
         out / "coverage", "village_coverage", schemas.resource_schema("village_coverage")
     )
-    for submitter in found:
-        name = geo.counties.get(submitter.code, {}).get("name", "州直单位")
-        source = data_source(manifest, name)
-        tables, more = submissions.check_submitter(
-            submitter, geo, lookups, Path(submissions_dir), today
-        )
-        problems.extend(more)
-        if problems:
-            continue  # keep checking, stop writing
+
+    def collect(code, tables):
+        source = data_source(top, geo.counties.get(code, {}).get("name", "州直单位"))
         for row in tables.get("facilities", []):
             facilities.append({**row, "data_source": source})
         for row in sorted(
@@ -234,24 +209,20 @@ def stage(staging, submissions_dir, divisions_dir, progress, today, released=Non
         children_rows.extend(tables.get("children_counts", []))
         for row in tables.get("task_progress", []):
             progress_rows.append({**row, "data_source": source})
+
+    checked = validate.validate(submissions_dir, divisions_dir, today, consume=collect)
     coverage_resource = coverage_writer.close()
-    if not found and not problems:
-        problems.append(
-            Problem(
-                str(submissions_dir), "no-submissions", "没有找到任何报送", "no submissions found"
-            )
-        )
-    if problems:
-        raise InputRejected(problems)
+    if checked.problems:
+        raise InputRejected(checked.problems)
     years = tally.years()
     if not years:
         raise InputRejected(
             [Problem(str(submissions_dir), "no-coverage", "没有覆盖情况数据", "no coverage data")]
         )
     as_of = f"{max(years)}-12-31"
-    sample = bool(manifest.get("sample"))
+    sample = top.sample
     notice = SAMPLE_NOTICE if sample else "各县市报送"
-    progress(f"检查报送 {len(found)} 个文件夹,0 个问题")
+    progress(f"检查报送 {len(checked.summaries)} 个文件，0 个问题")
 
     resources = {}
     resources["coverage"] = [
@@ -351,7 +322,7 @@ def stage(staging, submissions_dir, divisions_dir, progress, today, released=Non
     progress("Frictionless 校验全部数据包通过 / every package is valid")
     return {
         "packages": list(spec["packages"]),
-        "submitters": len(found),
+        "submitters": len(checked.submitted_on),
         "as_of": as_of,
         "sample": sample,
         "cells": len(published),

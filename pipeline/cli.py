@@ -9,7 +9,6 @@ import sys
 
 import click
 
-from . import build as build_module
 from .paths import DATA, DATABASE, DIVISIONS_SOURCES, SAMPLE_SUBMISSIONS
 from .problems import InputRejected
 
@@ -56,6 +55,8 @@ def cli():
 )
 def build(submissions, divisions, data_dir, database, quiet, as_json):
     """校验、汇总、披露控制并发布 / Validate, aggregate, protect and publish."""
+    from . import build as build_module
+
     try:
         summary = build_module.build(submissions, divisions, data_dir, database, quiet=quiet)
     except InputRejected as rejected:
@@ -88,16 +89,38 @@ def build(submissions, divisions, data_dir, database, quiet, as_json):
     help="行政区划 / folder with counties.csv, townships.csv, villages.csv",
 )
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出问题 / machine-readable output")
-def check(folder, divisions, as_json):
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False),
+    help="把检查结果另存为网页 / also write the result as an HTML page",
+)
+def check(folder, divisions, as_json, report):
     """只检查、不发布 / Check one county's folder (or all) without publishing anything."""
-    problems = build_module.check(folder, divisions)
-    if problems:
-        report(problems, as_json)
-        sys.exit(EXIT_REJECTED)
+    from . import check_report, validate
+
+    checked = validate.validate(folder, divisions)
+    if report:
+        check_report.write(report, folder, checked)
     if as_json:
-        click.echo("[]")
+        click.echo(
+            json.dumps(
+                {
+                    "ok": checked.ok,
+                    "files": [s.__dict__ for s in checked.summaries],
+                    "problems": [p.as_dict() for p in checked.problems],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
-        click.echo("检查通过,没有发现问题。 / Check passed: no problems found.")
+        click.echo("\n".join(["各文件 / files:"] + [s.format() for s in checked.summaries]))
+        if checked.ok:
+            click.echo("检查通过，没有发现问题。 / Check passed: no problems found.")
+        else:
+            click.echo(InputRejected(checked.problems).report(), err=True)
+    if not checked.ok:
+        sys.exit(EXIT_REJECTED)
 
 
 def report(problems, as_json):

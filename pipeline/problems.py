@@ -7,6 +7,26 @@ rather than stopping at the first, so a submission is fixed in one go.
 """
 
 from dataclasses import dataclass
+from functools import cache
+
+import yaml
+
+from .paths import SCHEMAS
+
+ZH_COMMA, ZH_COLON = "\uff0c", "\uff1a"
+
+
+@cache
+def rule_names():
+    """{rule tag: (Chinese name, English name, what to do)}, from schemas/problem_rules.yaml."""
+    with open(SCHEMAS / "problem_rules.yaml", encoding="utf-8") as f:
+        return {r["rule"]: (r["zh"], r["en"], r["fix"]) for r in yaml.safe_load(f)}
+
+
+def tag(rule):
+    """The bracketed tag printed before a problem: its Chinese name, then the rule's code."""
+    names = rule_names().get(rule)
+    return f"[{names[0]} {rule}]" if names else f"[{rule}]"
 
 
 @dataclass(frozen=True)
@@ -32,20 +52,36 @@ class Problem:
         if self.value not in (None, ""):
             value = f"\n    值 value: {self.value!s}"
         return (
-            f"[{self.rule}] {','.join(where_zh)}:{self.zh}\n"
+            f"{tag(self.rule)} {ZH_COMMA.join(where_zh)}{ZH_COLON}{self.zh}\n"
             f"    {', '.join(where_en)}: {self.en}{value}"
         )
 
     def as_dict(self):
+        names = rule_names().get(self.rule, (self.rule, self.rule, ""))
         return {
             "file": self.file,
             "row": self.row,
             "column": self.column,
             "value": None if self.value is None else str(self.value),
             "rule": self.rule,
+            "rule_zh": names[0],
             "zh": self.zh,
             "en": self.en,
+            "fix": names[2],
         }
+
+
+@dataclass(frozen=True)
+class FileSummary:
+    """One line per file read: how many data rows, how many problems."""
+
+    file: str
+    rows: int
+    problems: int
+
+    def format(self):
+        verdict = "通过 OK" if not self.problems else f"{self.problems} 个问题 problem(s)"
+        return f"  {self.file}{ZH_COLON}读取 {self.rows} 行 rows, {verdict}"
 
 
 def from_report(report, folder, zh_prefix="", en_prefix=""):

@@ -7,8 +7,11 @@ labels in Chinese or as field names) and strict about the data itself.
 """
 
 import csv
+import dataclasses
 import datetime
 import io
+import re
+import unicodedata
 from pathlib import Path
 
 from frictionless import Schema
@@ -75,55 +78,115 @@ def cell_text(value):
     return str(value).strip()
 
 
-def read_cells(path, file):
-    """All rows of the file as lists of strings, or a problem."""
-    path = Path(path)
-    if path.stat().st_size == 0:
-        return None, Problem(file, "empty-file", "文件是空的", "the file is empty")
-    if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
+# Sheets a workbook may carry besides the data: the templates' own instructions and code lists.
+HELPER_SHEETS = {"填写说明", "说明", "代码表", "下拉列表"}
+# A text cell starting with one of these is run as a formula by Excel and WPS (full-width forms
+# too: an input method may type them).
+FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+DELIMITERS = {";": "分号", "\t": "制表符", "|": "竖线"}
 
-        try:
-            workbook = load_workbook(path, read_only=True, data_only=True)
-        except Exception as e:  # openpyxl raises many kinds for a broken file
-            return None, Problem(
+
+def read_xlsx(path, file):
+    """Rows of the one sheet that holds data, or problems naming every other sheet with content.
+
+    Formulas are read as formulas (not their cached results), so that a cell computed
+    in Excel is reported rather than trusted: a value computed by a formula may be stale,
+    and a formula in a text cell would travel on into every download.
+    """
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=False)
+    except Exception as e:  # openpyxl raises many kinds for a broken file
+        return None, [
+            Problem(
                 file,
                 "unreadable-file",
-                "无法作为 XLSX 打开(文件损坏或不是 Excel 文件)",
+                "无法作为 XLSX 打开（文件损坏或不是 Excel 文件）",
                 f"cannot be opened as XLSX ({type(e).__name__})",
             )
-        sheet = workbook.worksheets[0]
+        ]
+    with_content = []
+    for sheet in workbook.worksheets:
         rows = [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        workbook.close()
-    else:
-        text, problem = decode(path.read_bytes(), file)
-        if problem:
-            return None, problem
-        rows = [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
+        if sheet.title not in HELPER_SHEETS and any(any(row) for row in rows):
+            with_content.append((sheet.title, rows))
+    workbook.close()
+    if len(with_content) > 1:
+        names = "、".join(f"“{name}”" for name, _ in with_content)
+        return None, [
+            Problem(
+                file,
+                "sheets",
+                f"工作簿中有 {len(with_content)} 个工作表填了内容（{names}）：只能在一个工作表中填写；"
+                "请把其他工作表的行合并到第一个后删除它们，以免有数据被漏读",
+                f"{len(with_content)} sheets hold data ({', '.join(n for n, _ in with_content)}): "
+                "put every row in one sheet and delete the others, so that no row is left out",
+                value=", ".join(name for name, _ in with_content),
+            )
+        ]
+    return (with_content[0][1] if with_content else []), []
+
+
+def read_csv_rows(path, file):
+    text, problem = decode(Path(path).read_bytes(), file)
+    if problem:
+        return None, [problem]
+    first_line = text.split("\n", 1)[0]
+    found = max(DELIMITERS, key=first_line.count)
+    if first_line.count(found) > first_line.count(","):
+        return None, [
+            Problem(
+                file,
+                "delimiter",
+                f"文件用{DELIMITERS[found]}分隔，应为逗号分隔；请在 Excel 中另存为“CSV UTF-8（逗号分隔）”",
+                f"the file is separated by {found!r}, not commas; save it as "
+                "'CSV UTF-8 (comma delimited)'",
+                row=1,
+            )
+        ]
+    return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))], []
+
+
+def read_cells(path, file):
+    """All rows of the file as lists of strings, or problems."""
+    path = Path(path)
+    if path.stat().st_size == 0:
+        return None, [Problem(file, "empty-file", "文件是空的", "the file is empty")]
+    reader = read_xlsx if path.suffix.lower() == ".xlsx" else read_csv_rows
+    rows, problems = reader(path, file)
+    if problems:
+        return None, problems
     while rows and not any(rows[-1]):
         rows.pop()
     if not rows:
-        return None, Problem(file, "empty-file", "文件没有任何内容", "the file has no content")
-    return rows, None
+        return None, [Problem(file, "empty-file", "文件没有任何内容", "the file has no content")]
+    return rows, []
+
+
+def normalise_label(label):
+    """Header labels as Excel users type them: full- or half-width brackets, stray spaces."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", label))
 
 
 def label_map(schema):
-    """Header labels a submission may use for each field: the name or the Chinese title."""
+    """Header labels a submission may use for each field: the name or the Chinese title,
+    normalised (see normalise_label)."""
     labels = {}
     for field in schema["fields"]:
-        labels[field["name"]] = field["name"]
-        labels[field["title"]] = field["name"]
+        labels[normalise_label(field["name"])] = field["name"]
+        labels[normalise_label(field["title"])] = field["name"]
     return labels
 
 
 def match_header(rows, schema, file):
     """Map header labels to fields, looking for a header pushed below row 1."""
     labels = label_map(schema)
-    header = rows[0]
+    header = [normalise_label(label) for label in rows[0]]
     known = [label for label in header if label in labels]
     if len(known) < len(header) / 2:
         for index, row in enumerate(rows[1:HEADER_SEARCH_ROWS], start=2):
-            if sum(label in labels for label in row) >= len(schema["fields"]) / 2:
+            if sum(normalise_label(label) in labels for label in row) >= len(schema["fields"]) / 2:
                 return None, [
                     Problem(
                         file,
@@ -229,32 +292,71 @@ def cell_readers(schema):
     return cached[1]
 
 
+@dataclasses.dataclass
+class Table:
+    """What reading one file gave: typed rows, problems, and what the cross-file rules need.
+
+    `keys` holds the primary-key values of every data row, rows with problems
+    included, so that a row rejected for a bad value is still counted as
+    present (a completeness rule must not report it missing as well);
+    `keys_known` is false when some row's key cells could not be read at all.
+    """
+
+    records: list = dataclasses.field(default_factory=list)  # [(row number, {field: typed value})]
+    problems: list = dataclasses.field(default_factory=list)
+    rows: int = 0
+    keys: list = dataclasses.field(default_factory=list)  # [{key field: typed value}]
+    keys_known: bool = True
+
+
+def formula_problem(cell, field_spec, column, file, row_number):
+    if field_spec["type"] == "string" and cell.startswith(FORMULA_STARTS):
+        return Problem(
+            file,
+            "formula",
+            "以 = + - @ 开头的文字会被 Excel 和 WPS 当作公式执行（公式单元格也是这样）；"
+            "请删去开头的符号或改写，公式请“选择性粘贴为数值”",
+            "text starting with = + - or @ is run as a formula by spreadsheets (formula cells too); "
+            "remove the sign or rephrase, and paste formulas as values",
+            row=row_number,
+            column=column,
+            value=cell,
+        )
+    return None
+
+
 def read_table(path, schema, file):
-    """Type-check a file; return ([(row_number, record)], problems).
+    """Type-check a file against its schema; return a Table.
 
     A record maps field names to typed values. Rows with any problem are left
     out of the records, so later rules only see well-typed rows. Row numbers
     are Excel's: the header is row 1.
     """
-    rows, problem = read_cells(path, file)
-    if problem:
-        return [], [problem]
+    out = Table()
+    rows, problems = read_cells(path, file)
+    if problems:
+        out.problems = problems
+        out.keys_known = False
+        return out
     mapping, problems = match_header(rows, schema, file)
+    out.problems = problems
+    out.rows = sum(1 for row in rows[1:] if any(row))
     if mapping is None:
-        return [], problems
-    if len(rows) == 1:
+        out.keys_known = False
+        return out
+    if out.rows == 0:
         problems.append(
-            Problem(file, "no-rows", "只有表头,没有数据行", "only a header, no data rows", row=1)
+            Problem(file, "no-rows", "只有表头，没有数据行", "only a header, no data rows", row=1)
         )
-        return [], problems
+        return out
     fields = {f["name"]: f for f in schema["fields"]}
     readers = cell_readers(schema)
     columns = [(i, name, readers[name]) for i, name in enumerate(mapping) if name is not None]
     titles = {name: rows[0][i] for i, name, _ in columns}
     primary_key = [k for k in schema.get("primaryKey", []) if k in titles]
+    out.keys_known = len(primary_key) == len(schema.get("primaryKey", []))
     width = len(mapping)
     seen_keys = {}
-    records = []
     for row_number, row in enumerate(rows[1:], start=2):
         if not any(row):
             continue  # Excel leaves blank rows; they carry nothing
@@ -272,15 +374,24 @@ def read_table(path, schema, file):
         row = row + [""] * (width - len(row))
         record, row_problems = {}, []
         for i, name, reader in columns:
+            formula = formula_problem(row[i], fields[name], titles[name], file, row_number)
             value, notes = reader(row[i])
-            if notes:
+            if formula:
+                row_problems.append(formula)
+            elif notes:
                 for rule, note in notes.items():
                     row_problems.append(
                         describe(rule, note, row[i], fields[name], titles[name], file, row_number)
                     )
             else:
                 record[name] = value
-        key = tuple(record.get(k) for k in primary_key)
+        key = {k: record.get(k) for k in primary_key}
+        if None in key.values():
+            key = {k: readers[k](row[mapping.index(k)])[0] for k in primary_key}
+        if None in key.values():
+            out.keys_known = False
+        out.keys.append(key)
+        key = tuple(key.values())
         if primary_key and None not in key:
             first = seen_keys.setdefault(key, row_number)
             if first != row_number:
@@ -289,17 +400,18 @@ def read_table(path, schema, file):
                     Problem(
                         file,
                         "duplicate-row",
-                        f"重复:与第 {first} 行的{names}相同",
+                        f"重复：与第 {first} 行的{names}相同",
                         f"duplicate: same {', '.join(primary_key)} as row {first}",
                         row=row_number,
                     )
                 )
         problems.extend(row_problems)
         if not row_problems:
-            records.append((row_number, record))
+            out.records.append((row_number, record))
     if any(p.rule == "missing-column" for p in problems):
-        records = []  # the cross-file rules need every required column
-    return records, problems
+        out.records = []  # the cross-file rules need every required column
+        out.keys_known = False
+    return out
 
 
 def describe(rule, note, cell, field, column, file, row_number):

@@ -49,13 +49,53 @@ def load():
     )
 
 
+def task_roles(tables):
+    """(role_of(task, unit, period), expected_reporters(period)) with the units' successors.
+
+    A unit renamed in a reform (州卫计委 -> 州卫健委) carries its roles over from the
+    year of the change; a unit that took over part of a task's work (州医保局, task 2)
+    may report on that task as a partner. Reports under the annex's own names stay valid.
+    """
+    roles = {(r["task_no"], r["unit_code"]): r["role"] for r in tables["task_units"]}
+    changes = tables["unit_changes"]
+
+    def role_of(task, unit, period):
+        if (task, unit) in roles:
+            return roles[(task, unit)]
+        for change in changes:
+            if change["successor_code"] != unit or period < change["year"]:
+                continue
+            if change["kind"] == "renamed" and (task, change["unit_code"]) in roles:
+                return roles[(task, change["unit_code"])]
+            tasks = {int(n) for n in (change["tasks"] or "").split(",") if n.strip()}
+            if change["kind"] == "function_transferred" and task in tasks:
+                return "partner"
+        return None
+
+    def expected_reporters(period):
+        renamed = {
+            c["unit_code"]: c["successor_code"]
+            for c in changes
+            if c["kind"] == "renamed" and period >= c["year"]
+        }
+        return sorted((task, renamed.get(unit, unit)) for task, unit in roles)
+
+    return role_of, expected_reporters
+
+
 def lookups(tables):
     """The indexes the submission rules need, built once from the reference tables."""
     chosen = {}
     for t in tables["targets"]:
         if t["chosen"]:
             chosen[(t["target_code"], t["year"])] = t["value"]
+    role_of, expected_reporters = task_roles(tables)
     return {
+        "role_of": role_of,
+        "expected_reporters": expected_reporters,
+        "unit_names": {u["unit_code"]: u["name"] for u in tables["units"]},
+        "task_due": {t["task_no"]: t["due_date"] for t in tables["tasks"]},
+        "schedule": {s["table"]: s for s in tables["reporting_schedule"]},
         "facility_type_codes": {t["name"]: t["type_code"] for t in tables["facility_types"]},
         "custody_types": {
             t["type_code"] for t in tables["facility_types"] if t["holds_children_in_custody"]

@@ -22,31 +22,38 @@ matching divisions to OUT/divisions:
 
 import argparse
 import csv
+import datetime
 import io
 import math
 import random
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "scripts"))
+
+import build_templates  # noqa: E402
 
 from pipeline import divisions as divisions_module  # noqa: E402
-from pipeline import schemas  # noqa: E402
+from pipeline import geometry, reference, schemas  # noqa: E402
 from pipeline.paths import (  # noqa: E402
     DIVISIONS_SOURCES,
     PREFECTURE_CODE,
-    REFERENCE_SOURCES,
     SAMPLE_NOTICE,
     SAMPLE_SUBMISSIONS,
 )
 from pipeline.xlsx import save_reproducibly  # noqa: E402
 
 SEED = 20171130
-YEARS = range(2017, 2026)
+REPORTING_YEAR = 2025
+YEARS = range(2017, REPORTING_YEAR + 1)
+# The county that sends the reporting year's figures late: the portal flags it.
+LATE = {"532328": datetime.date(2026, 5, 12)}
 REMARK = SAMPLE_NOTICE
 # Children per village committee (about 2.4 million people, 22% under 18, 1,106 committees).
 CHILDREN_PER_VILLAGE = 480
@@ -81,30 +88,46 @@ def titles(table):
     return [field["title"] for field in schemas.submission(table)["fields"]]
 
 
-def write_table(folder, table, rows, fmt):
-    """Write a submission the way Excel would: UTF-8 with BOM, GBK, plain UTF-8 or XLSX."""
-    header = titles(table)
+def write_table(folder, table, rows, fmt, templates=None):
+    """Write a submission the way a county would: UTF-8 with BOM, GBK, plain UTF-8, or the
+    county's prefilled XLSX template filled in (`templates`: the folder of its templates).
+
+    `rows` are dicts by field name, in the order the county would list them.
+    """
+    names = [field["name"] for field in schemas.submission(table)["fields"]]
     if fmt == "xlsx":
-        write_xlsx(folder / f"{table}.xlsx", header, rows)
+        fill_template(templates / f"{table}.xlsx", folder / f"{table}.xlsx", names, rows)
         return
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerow(titles(table))
+    writer.writerows([row.get(name, "") for name in names] for row in rows)
     encoding = {"csv-bom": "utf-8-sig", "csv-gbk": "gbk", "csv-utf8": "utf-8"}[fmt]
     (folder / f"{table}.csv").write_bytes(buffer.getvalue().encode(encoding))
 
 
-def write_xlsx(path, header, rows):
-    """XLSX with fixed timestamps inside, so that regenerating gives the same bytes."""
-    from openpyxl import Workbook
+def fill_template(template, path, names, rows):
+    """Fill a county's prefilled template as its data officer would: the locked year and
+    code cells are matched, the others typed in; a template without rows gets them appended."""
+    from openpyxl import load_workbook
 
-    workbook = Workbook()
-    sheet = workbook.active
-    sheet.title = "数据"
-    sheet.append(header)
+    workbook = load_workbook(template)
+    sheet = workbook["数据"]
+    prefilled = {}
+    for index in range(2, sheet.max_row + 1):
+        key = (sheet.cell(index, 1).value, sheet.cell(index, 2).value)
+        if key[0] is not None:
+            prefilled[key] = index
+    next_row = 2
     for row in rows:
-        sheet.append(row)
+        key = (row.get(names[0]), row.get(names[1]))
+        index = prefilled.get(key)
+        if index is None:
+            index, next_row = next_row, next_row + 1
+        for column, name in enumerate(names, start=1):
+            value = row.get(name)
+            if value not in (None, "") and (index not in prefilled.values() or column > 3):
+                sheet.cell(index, column, value)
     save_reproducibly(workbook, path)
 
 
@@ -198,16 +221,16 @@ class County:
                 has_home = opened is not None and opened <= year
                 supervisors = (1 + extra) if start is not None and start <= year else 0
                 rows.append(
-                    [
-                        year,
-                        code,
-                        "是" if has_home else "否",
-                        opened if has_home else "",
-                        supervisors,
-                        REMARK,
-                    ]
+                    {
+                        "year": year,
+                        "village_code": code,
+                        "has_childrens_home": "是" if has_home else "否",
+                        "home_year_opened": opened if has_home else "",
+                        "supervisors": supervisors,
+                        "remarks": REMARK,
+                    }
                 )
-        rows.sort(key=lambda r: (r[0], r[1]))
+        rows.sort(key=lambda r: (r["year"], r["village_code"]))
         return rows
 
     def children_counts(self):
@@ -225,14 +248,26 @@ class County:
                     counts[category] = poisson(self.rng, lam)
                 biggest, everything = max(counts.values()), sum(counts.values())
                 total = biggest + round((everything - biggest) * self.rng.uniform(0.75, 0.9))
-                rows.append([year, code, *counts.values(), total, REMARK])
-        rows.sort(key=lambda r: (r[0], r[1]))
+                rows.append(
+                    {
+                        "year": year,
+                        "township_code": code,
+                        **counts,
+                        "total": total,
+                        "remarks": REMARK,
+                    }
+                )
+        rows.sort(key=lambda r: (r["year"], r["township_code"]))
         return rows
 
     def point(self, spread):
-        """A made-up point near the county seat, kept inside the prefecture."""
-        lat = float(self.seat["latitude"]) + self.rng.uniform(-spread, spread)
-        lon = float(self.seat["longitude"]) + self.rng.uniform(-spread, spread)
+        """A made-up point near the county seat, inside the county's outline where there is one."""
+        outline = geometry.load().get("5323" + self.code[4:])
+        for _ in range(200):
+            lat = float(self.seat["latitude"]) + self.rng.uniform(-spread, spread)
+            lon = float(self.seat["longitude"]) + self.rng.uniform(-spread, spread)
+            if outline is None or geometry.contains(outline[1], (lon, lat)):
+                break
         return round(min(max(lon, 100.8), 102.45), 5), round(min(max(lat, 24.25), 26.45), 5)
 
     def facilities(self):
@@ -247,22 +282,21 @@ class County:
             hotline = f"0878-0000{rng.randrange(1000):03d}"
             address = f"{self.geo.townships[township]['name']}(示例地址)"
             rows.append(
-                [
-                    f"F{number:03d}",
-                    kind,
-                    name,
-                    township,
-                    "",
-                    host,
-                    address,
-                    lon,
-                    lat,
-                    capacity,
-                    opened,
-                    services,
-                    hotline,
-                    REMARK,
-                ]
+                {
+                    "facility_id": f"F{number:03d}",
+                    "facility_type": kind,
+                    "name": name,
+                    "township_code": township,
+                    "host_facility_id": host,
+                    "address": address,
+                    "longitude": lon,
+                    "latitude": lat,
+                    "capacity": capacity,
+                    "year_opened": opened,
+                    "services": services,
+                    "hotline": hotline,
+                    "remarks": REMARK,
+                }
             )
 
         seat_township = self.townships[0]
@@ -343,18 +377,19 @@ class County:
 
 TASK_PLANS = {
     # task: status path from 2018 on, one letter a year (n not started, o on track,
-    # l lagging, v overdue, c completed)
+    # l lagging, v overdue, c completed). consistent() then applies the rules the portal's
+    # flags claim: past its due date a task is completed or overdue; without one, never overdue.
     1: "oooooooo",
     2: "oooooooo",
     3: "oooooooo",
     4: "oooloooo",
     5: "oloooooo",
     6: "oocccccc",
-    7: "olllvooc",
-    8: "ooolvvoo",
+    7: "ollllooc",
+    8: "oolvvvcc",
     9: "oooccccc",
     10: "oocccccc",
-    11: "nllllvvv",
+    11: "nllllllo",
     12: "oooooooo",
     13: "oooooooo",
     14: "nlllllll",
@@ -370,46 +405,67 @@ NARRATIVE = {
 }
 
 
-def task_progress(rng, units, task_units, coverage_by_year):
+def consistent(letter, period, due):
+    """The status a report may carry in a period, given the task's due date (or None)."""
+    if due is None and letter == "v":
+        return "l"
+    if due is not None and period > due.year and letter not in "cv":
+        return "v"
+    if due is not None and period < due.year and letter == "v":
+        return "l"
+    return letter
+
+
+def task_progress(rng, lookups, due, coverage_by_year):
+    """Every unit responsible for a task reports on it every period: the annex's units, their
+    successors after the 2019 reform, and the unit that took over part of task 2's work."""
+    names = lookups["unit_names"]
     rows = []
-    for period in range(2018, 2026):
-        for task_no in range(1, 16):
-            letter = TASK_PLANS[task_no][period - 2018]
-            for unit_code in task_units[task_no]:
-                status = letter
-                if letter == "o" and rng.random() < 0.08:
-                    status = "l"
-                percent = {"n": 0, "c": 100}.get(status)
-                if percent is None:
-                    share = (period - 2017) / 9
-                    percent = round(
-                        min(95, 100 * share * rng.uniform(0.6 if status != "o" else 0.9, 1.05))
-                    )
-                indicator_name, indicator_value = "", ""
-                if task_no == 8:
-                    indicator_name = "儿童之家覆盖率(%)"
-                    indicator_value = coverage_by_year[period]
-                reported = f"{period + 1}-01-{rng.randrange(10, 28):02d}"
-                rows.append(
-                    [
-                        period,
-                        task_no,
-                        units[unit_code],
-                        STATUS[status],
-                        percent,
-                        indicator_name,
-                        indicator_value,
-                        NARRATIVE[status],
-                        reported,
-                        REMARK,
-                    ]
+    for period in range(2018, REPORTING_YEAR + 1):
+        reporters = list(lookups["expected_reporters"](period))
+        if period >= 2019:
+            reporters.append((2, "medical_security"))
+        for task_no, unit_code in sorted(reporters):
+            status = consistent(TASK_PLANS[task_no][period - 2018], period, due[task_no])
+            if status == "o" and rng.random() < 0.08:
+                status = "l"
+            percent = {"n": 0, "c": 100}.get(status)
+            if percent is None:
+                share = (period - 2017) / 9
+                percent = round(
+                    min(95, 100 * share * rng.uniform(0.6 if status != "o" else 0.9, 1.05))
                 )
+            indicator_name, indicator_value = "", ""
+            if task_no == 8:
+                indicator_name = "儿童之家覆盖率(%)"
+                indicator_value = coverage_by_year[period]
+            reported = f"{period + 1}-01-{rng.randrange(10, 28):02d}"
+            rows.append(
+                {
+                    "period": period,
+                    "task_no": task_no,
+                    "unit": names[unit_code],
+                    "status": STATUS[status],
+                    "percent_complete": percent,
+                    "indicator_name": indicator_name,
+                    "indicator_value": indicator_value,
+                    "narrative": NARRATIVE[status],
+                    "reported_on": reported,
+                    "remarks": REMARK,
+                }
+            )
     return rows
 
 
-def read_reference(name):
-    with open(REFERENCE_SOURCES / f"{name}.csv", encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+def submission_dates(code, rng):
+    """When the county sent each year's figures: before the 31 March deadline, except LATE."""
+    dates = {}
+    for year in YEARS:
+        due = datetime.date(year + 1, 3, 31)
+        dates[year] = due - datetime.timedelta(days=rng.randrange(3, 70))
+    if code in LATE:
+        dates[REPORTING_YEAR] = LATE[code]
+    return dates
 
 
 def generate(out, scale=1, seed=SEED):
@@ -423,8 +479,12 @@ def generate(out, scale=1, seed=SEED):
         geo = divisions_module.load(out / "divisions")
         out = out / "submissions"
     out.mkdir(parents=True)
+    templates = Path(tempfile.mkdtemp(prefix="templates-"))
+    if scale == 1:
+        build_templates.county_templates(templates, REPORTING_YEAR)
     seats = {row["county_code"]: row for row in csv.DictReader(open(seats_file, encoding="utf-8"))}
     rng = random.Random(seed)
+    dates_rng = random.Random(seed + 2)
     homes, villages = {}, {}
     for index, code in enumerate(sorted(geo.counties)):
         county = County(
@@ -438,43 +498,55 @@ def generate(out, scale=1, seed=SEED):
         folder = out / f"{code}_{county.name}"
         folder.mkdir()
         fmt = FORMATS[index % len(FORMATS)] if scale == 1 else "csv-utf8"
+        county_templates = templates / "counties" / folder.name
         coverage = county.village_coverage()
         for row in coverage:
-            homes[row[0]] = homes.get(row[0], 0) + (row[2] == "是")
-            villages[row[0]] = villages.get(row[0], 0) + 1
-        write_table(folder, "village_coverage", coverage, fmt)
-        write_table(
-            folder, "children_counts", county.children_counts(), "csv-bom" if fmt == "xlsx" else fmt
-        )
-        write_table(folder, "facilities", county.facilities(), "csv-bom" if fmt == "xlsx" else fmt)
-    units = {u["unit_code"]: u["name"] for u in read_reference("units")}
-    task_units = {}
-    for row in sorted(
-        read_reference("task_units"), key=lambda r: (int(r["task_no"]), int(r["position"]))
-    ):
-        task_units.setdefault(int(row["task_no"]), []).append(row["unit_code"])
+            homes[row["year"]] = homes.get(row["year"], 0) + (row["has_childrens_home"] == "是")
+            villages[row["year"]] = villages.get(row["year"], 0) + 1
+        for table, rows in (
+            ("village_coverage", coverage),
+            ("children_counts", county.children_counts()),
+            ("facilities", county.facilities()),
+        ):
+            write_table(folder, table, rows, fmt, county_templates)
+        with open(folder / "submission.yml", "w", encoding="utf-8") as f:
+            yaml.safe_dump(
+                {
+                    "reporting_year": REPORTING_YEAR,
+                    "submitted_on": submission_dates(code, dates_rng),
+                },
+                f,
+                allow_unicode=True,
+                sort_keys=True,
+            )
+    tables, _ = reference.load()
+    lookups = reference.lookups(tables)
+    due = {t["task_no"]: t["due_date"] for t in tables["tasks"]}
     coverage_by_year = {y: round(100 * homes[y] / villages[y], 1) for y in homes}
     folder = out / f"{PREFECTURE_CODE}_州直单位"
     folder.mkdir()
     write_table(
         folder,
         "task_progress",
-        task_progress(random.Random(seed + 1), units, task_units, coverage_by_year),
+        task_progress(random.Random(seed + 1), lookups, due, coverage_by_year),
         "csv-bom",
     )
+    shutil.rmtree(templates)
     manifest = {
         "sample": True,
         "notice": f"{SAMPLE_NOTICE}。由 scripts/generate_sample.py 以固定种子 {seed} 生成。",
         "notice_en": "Synthetic sample data, not real statistics.",
+        "reporting_year": REPORTING_YEAR,
         "seed": seed,
         "scale": scale,
     }
     with open(out / "submission.yml", "w", encoding="utf-8") as f:
         yaml.safe_dump(manifest, f, allow_unicode=True, sort_keys=True)
     (out / "README.md").write_text(
-        f"# 示例数据(非真实统计)\n\n本文件夹中的全部报送都是合成的示例数据,由 "
-        f"`python scripts/generate_sample.py` 以固定随机种子 {seed} 生成,形状与真实报送相同,"
-        "但不是任何县市的真实统计。\n\nSynthetic sample data, not real statistics.\n",
+        f"# 示例数据（非真实统计）\n\n本文件夹中的全部报送都是合成的示例数据，由 "
+        f"`python scripts/generate_sample.py` 以固定随机种子 {seed} 生成，形状与真实报送相同，"
+        "但不是任何县市的真实统计。填写 XLSX 的县市用的是各县市的预填模板"
+        "（data/templates/counties/）。\n\nSynthetic sample data, not real statistics.\n",
         encoding="utf-8",
     )
     return out

@@ -1,5 +1,4 @@
 import re
-import shutil
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -24,19 +23,6 @@ def built(tmp_path_factory):
 def policy():
     """The policy text with OCR line-break spaces removed, for substring checks."""
     return re.sub(r"\s+", "", POLICY_TEXT.read_text(encoding="utf-8"))
-
-
-@pytest.fixture
-def county_folder(tmp_path):
-    """A copy of one county's sample submission, to break in a test."""
-
-    def copy(code="532322"):
-        source = next(SAMPLE_SUBMISSIONS.glob(f"{code}_*"))
-        target = tmp_path / "submissions" / source.name
-        shutil.copytree(source, target)
-        return target
-
-    return copy
 
 
 @pytest.fixture(scope="session")

@@ -1,18 +1,28 @@
-"""Broken submissions get a precise error in Chinese and English, and nothing is published."""
+"""Broken submissions get a precise error in Chinese and English, and nothing is published.
+
+Every case here is checked twice, through `check` on the county's folder and through a
+build of the whole set, and both must give the same problems: the officers' check and the
+build are one code path (pipeline/validate.py).
+"""
 
 import csv
+import datetime
 import io
+import shutil
 import subprocess
 import sys
 
 import pytest
+import yaml
 from openpyxl import load_workbook
 
 from pipeline import build
-from pipeline.paths import DIVISIONS_SOURCES, ROOT
+from pipeline.paths import DIVISIONS_SOURCES, ROOT, SAMPLE_SUBMISSIONS
 from pipeline.problems import InputRejected
 from pipeline.reading import decode
 from tests.helpers import file_hashes
+
+TODAY = datetime.date(2026, 11, 29)
 
 
 def edit_csv(path, change):
@@ -24,7 +34,14 @@ def edit_csv(path, change):
     change(rows)
     out = io.StringIO()
     csv.writer(out, lineterminator="\r\n").writerows(rows)
-    encoding = "utf-8-sig" if raw.startswith(b"\xef\xbb\xbf") else "utf-8"
+    if raw.startswith(b"\xef\xbb\xbf"):
+        encoding = "utf-8-sig"
+    else:
+        try:
+            raw.decode("utf-8")
+            encoding = "utf-8"
+        except UnicodeDecodeError:
+            encoding = "gbk"
     path.write_bytes(out.getvalue().encode(encoding))
 
 
@@ -32,8 +49,8 @@ def set_cell(rows, row, title, value):
     rows[row - 1][rows[0].index(title)] = value
 
 
-def problems_of(folder):
-    return build.check(folder, DIVISIONS_SOURCES)
+def column(rows, title):
+    return rows[0].index(title)
 
 
 def only(problems, rule):
@@ -42,148 +59,399 @@ def only(problems, rule):
     return found
 
 
-def test_the_sample_county_passes(county_folder):
-    assert problems_of(county_folder()) == []
+@pytest.fixture
+def submissions(tmp_path):
+    """A copy of the whole bundled sample (with its submission.yml), to break."""
+    target = tmp_path / "submissions"
+    shutil.copytree(SAMPLE_SUBMISSIONS, target)
+    return target
 
 
-def test_a_gbk_submission_passes(county_folder):
-    folder = county_folder("532302")
+def county(submissions, code="532322"):
+    return next(submissions.glob(f"{code}_*"))
+
+
+def check(folder):
+    return build.check(folder, DIVISIONS_SOURCES, today=TODAY)
+
+
+def build_problems(submissions, tmp_path):
+    """What a build of the whole set refuses ([] if it publishes)."""
+    try:
+        build.build(
+            submissions,
+            DIVISIONS_SOURCES,
+            tmp_path / "out" / "data",
+            tmp_path / "out" / "chuxiong.db",
+            quiet=True,
+            today=TODAY,
+        )
+    except InputRejected as rejected:
+        return rejected.problems
+    return []
+
+
+# --- each case breaks one thing; (case, county, rule expected or None) -----------------------
+
+
+def missing_year(s):
+    edit_csv(
+        county(s) / "village_coverage.csv",
+        lambda rows: rows.__setitem__(slice(1, None), [r for r in rows[1:] if r[0] != "2025"]),
+    )
+
+
+def missing_year_declared(s):
+    missing_year(s)
+    own = county(s) / "submission.yml"
+    manifest = yaml.safe_load(own.read_text("utf-8"))
+    manifest["gaps"] = [{"table": "village_coverage", "year": 2025, "reason": "数据尚在核对"}]
+    own.write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
+
+
+def missing_county(s):
+    shutil.rmtree(county(s, "532329"))
+
+
+def second_sheet(s):
+    path = county(s, "532323") / "village_coverage.xlsx"
+    workbook = load_workbook(path)
+    data = workbook["数据"]
+    extra = workbook.create_sheet("Sheet2")
+    extra.append([c.value for c in data[1]])
+    for row in list(data.iter_rows(min_row=data.max_row - 9, values_only=True)):
+        extra.append(row)
+    data.delete_rows(data.max_row - 9, 10)
+    workbook.save(path)
+
+
+def formula_csv(s):
+    edit_csv(
+        county(s) / "facilities.csv",
+        lambda rows: set_cell(rows, 3, "机构名称", '=HYPERLINK("http://x","y")'),
+    )
+
+
+def formula_plus(s):
+    edit_csv(
+        county(s) / "children_counts.csv",
+        lambda rows: set_cell(rows, 4, "备注", "+cmd|' /C calc'!A0"),
+    )
+
+
+def formula_cell_xlsx(s):
+    path = county(s, "532323") / "facilities.xlsx"
+    workbook = load_workbook(path)
+    workbook["数据"]["C2"] = '=HYPERLINK("http://x","y")'
+    workbook.save(path)
+
+
+def old_excel_file(s):
+    folder = county(s)
+    (folder / "facilities.csv").rename(folder / "facilities.xls")
+
+
+def numbers_file(s):
+    folder = county(s)
+    (folder / "children_counts.csv").rename(folder / "children_counts.numbers")
+
+
+def opening_year_changes(s):
+    def change(rows):
+        code = column(rows, "村(居)委会代码")
+        opened = column(rows, "儿童之家建成年份")
+        homes = [r for r in rows[1:] if r[opened]]
+        first = homes[0][code]
+        later = [r for r in homes if r[code] == first][-1]
+        later[opened] = str(int(later[opened]) + 1) if int(later[opened]) < 2017 else "2016"
+
+    edit_csv(county(s) / "village_coverage.csv", change)
+
+
+def point_in_kunming(s):
+    def change(rows):
+        set_cell(rows, 2, "经度", "102.47")  # 安宁, in Kunming: inside the old bounding box
+        set_cell(rows, 2, "纬度", "24.92")
+
+    edit_csv(county(s) / "facilities.csv", change)
+
+
+def swapped_coordinates(s):
+    def change(rows):
+        lon, lat = rows[1][column(rows, "经度")], rows[1][column(rows, "纬度")]
+        set_cell(rows, 2, "经度", lat)
+        set_cell(rows, 2, "纬度", lon)
+
+    edit_csv(county(s) / "facilities.csv", change)
+
+
+def type_error_only(s):
+    edit_csv(county(s) / "children_counts.csv", lambda rows: set_cell(rows, 5, "孤儿", "十二"))
+
+
+def semicolons(s):
+    path = county(s) / "children_counts.csv"
+    text, _ = decode(path.read_bytes(), path.name)
+    path.write_bytes(text.replace(",", ";").encode("utf-8-sig"))
+
+
+def tabs(s):
+    path = county(s) / "facilities.csv"
+    text, _ = decode(path.read_bytes(), path.name)
+    path.write_bytes(text.replace(",", "\t").encode("utf-8-sig"))
+
+
+def former_township_code(s):
+    edit_csv(
+        county(s, "532302") / "children_counts.csv",
+        lambda rows: set_cell(rows, 2, "乡镇代码", "532331100"),
+    )
+
+
+def name_does_not_match(s):
+    path = county(s, "532323") / "children_counts.xlsx"
+    workbook = load_workbook(path)
+    workbook["数据"]["C2"] = "另一个镇"
+    workbook.save(path)
+
+
+def on_track_after_due(s):
+    def change(rows):
+        for row in rows[1:]:
+            if row[0] == "2023" and row[1] == "8":
+                row[column(rows, "进展状态")] = "按期推进"
+                row[column(rows, "完成进度(%)")] = "80"
+                return
+
+    edit_csv(county(s, "532300") / "task_progress.csv", change)
+
+
+def overdue_without_due_date(s):
+    def change(rows):
+        for row in rows[1:]:
+            if row[0] == "2023" and row[1] == "3":
+                row[column(rows, "进展状态")] = "逾期未完成"
+                return
+
+    edit_csv(county(s, "532300") / "task_progress.csv", change)
+
+
+def successor_name_after_reform(s):
+    """Reports under 州卫健委 from 2019 are in the sample; 州卫计委 for 2017-2018 too."""
+
+
+CASES = [
+    ("missing-year", missing_year, "532322", "missing-year"),
+    ("missing-year-declared", missing_year_declared, "532322", None),
+    ("missing-county", missing_county, None, "missing-county"),
+    ("second-sheet", second_sheet, "532323", "sheets"),
+    ("formula-csv", formula_csv, "532322", "formula"),
+    ("formula-plus", formula_plus, "532322", "formula"),
+    ("formula-cell-xlsx", formula_cell_xlsx, "532323", "formula"),
+    ("old-excel", old_excel_file, "532322", "file-format"),
+    ("numbers", numbers_file, "532322", "file-format"),
+    ("opening-year", opening_year_changes, "532322", "opening-year-changed"),
+    ("kunming", point_in_kunming, "532322", "outside-county"),
+    ("swapped", swapped_coordinates, "532322", "coordinates-swapped"),
+    ("type-error-only", type_error_only, "532322", "type"),
+    ("semicolons", semicolons, "532322", "delimiter"),
+    ("tabs", tabs, "532322", "delimiter"),
+    ("former-code", former_township_code, "532302", "former-code"),
+    ("name-mismatch", name_does_not_match, "532323", "name-mismatch"),
+    ("on-track-after-due", on_track_after_due, "532300", "contradiction"),
+    ("overdue-without-due", overdue_without_due_date, "532300", "contradiction"),
+]
+
+
+@pytest.mark.parametrize("name,case,code,rule", CASES, ids=[c[0] for c in CASES])
+def test_check_and_build_refuse_alike(name, case, code, rule, submissions, tmp_path):
+    case(submissions)
+    built = build_problems(submissions, tmp_path)
+    if code is not None:
+        checked = check(county(submissions, code))
+        assert [p.as_dict() for p in checked] == [p.as_dict() for p in built]
+    if rule is None:
+        assert built == []
+        return
+    found = only(built, rule)
+    for problem in found:
+        assert problem.file and problem.zh and problem.en
+        assert not (tmp_path / "out" / "chuxiong.db").exists()
+
+
+def test_a_missing_year_names_file_and_year(submissions):
+    missing_year(submissions)
+    [p] = only(check(county(submissions)), "missing-year")
+    assert p.file == "532322_双柏县/village_coverage.csv" and p.value == 2025
+    assert "2025" in p.zh and "submission.yml" in p.zh
+
+
+def test_a_type_error_is_not_reported_as_a_missing_township(submissions):
+    type_error_only(submissions)
+    problems = check(county(submissions))
+    assert [p.rule for p in problems] == ["type"]
+
+
+def test_swapped_coordinates_get_one_hint(submissions):
+    swapped_coordinates(submissions)
+    problems = check(county(submissions))
+    assert [p.rule for p in problems] == ["coordinates-swapped"]
+    assert "对调" in problems[0].zh and problems[0].row == 2
+
+
+def test_a_point_in_kunming_is_outside_the_county(submissions):
+    point_in_kunming(submissions)
+    [p] = check(county(submissions))
+    assert p.rule == "outside-county" and "楚雄州以外" in p.zh and p.row == 2
+
+
+def test_wrong_formats_are_named_with_the_way_to_resave(submissions):
+    old_excel_file(submissions)
+    [p] = check(county(submissions))
+    assert p.rule == "file-format" and p.value == "facilities.xls"
+    assert "旧版 Excel" in p.zh and "另存为" in p.zh and ".xlsx" in p.zh
+
+
+def test_a_second_sheet_is_refused_by_name(submissions):
+    second_sheet(submissions)
+    [p] = check(county(submissions, "532323"))
+    assert p.rule == "sheets" and "Sheet2" in p.zh and "数据" in p.zh
+
+
+def test_a_folder_without_a_county_code_is_not_a_false_pass(submissions, tmp_path):
+    plain = tmp_path / "my_data"
+    shutil.copytree(county(submissions), plain)
+    [p] = check(plain)
+    assert p.rule == "folder-name" and "532301_楚雄市" in p.zh
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert [p.rule for p in check(empty)] == ["no-submissions"]
+
+
+def test_the_former_lufeng_county_code_is_explained(submissions):
+    folder = county(submissions, "532302")
+    folder.rename(folder.with_name("532331_禄丰县"))
+    problems = check(submissions)
+    [p] = only(problems, "former-code")
+    assert "532302" in p.zh and "禄丰市" in p.zh and "2021" in p.zh
+
+
+def test_today_names_of_units_are_accepted(submissions):
+    text = (county(submissions, "532300") / "task_progress.csv").read_bytes().decode("utf-8-sig")
+    assert "州卫健委" in text and "州医保局" in text and "州卫计委" in text
+    assert check(county(submissions, "532300")) == []
+
+
+def test_the_sample_county_passes(submissions):
+    assert check(county(submissions)) == []
+
+
+def test_a_gbk_submission_passes(submissions):
+    folder = county(submissions, "532302")
     assert (folder / "children_counts.csv").read_bytes()[:2] != b"\xef\xbb"
-    assert problems_of(folder) == []
+    assert check(folder) == []
 
 
-def test_missing_column(county_folder):
-    folder = county_folder()
-    edit_csv(folder / "village_coverage.csv", lambda rows: [r.pop(4) for r in rows])
-    [p] = only(problems_of(folder), "missing-column")
+def test_missing_column(submissions):
+    folder = county(submissions)
+
+    def drop(rows):
+        index = column(rows, "儿童福利督导员人数")
+        for row in rows:
+            row.pop(index)
+
+    edit_csv(folder / "village_coverage.csv", drop)
+    problems = check(folder)
+    [p] = only(problems, "missing-column")
+    assert [q.rule for q in problems] == ["missing-column"]  # and no follow-on errors
     assert p.file.endswith("village_coverage.csv") and p.row == 1
     assert "儿童福利督导员人数" in p.column and "supervisors" in p.column
-    assert "缺少必填列" in p.zh and "missing" in p.en
 
 
-def test_wrong_type(county_folder):
-    folder = county_folder()
-    edit_csv(folder / "children_counts.csv", lambda rows: set_cell(rows, 5, "孤儿", "十二"))
-    [p] = only(problems_of(folder), "type")
+def test_wrong_type(submissions):
+    type_error_only(submissions)
+    [p] = only(check(county(submissions)), "type")
     assert (p.row, p.column, p.value) == (5, "孤儿", "十二")
     assert "整数" in p.zh and "integer" in p.en
 
 
-def test_unknown_township_code(county_folder):
-    folder = county_folder()
+def test_unknown_township_code(submissions):
+    folder = county(submissions)
     edit_csv(folder / "facilities.csv", lambda rows: set_cell(rows, 3, "所在乡镇代码", "532322999"))
-    [p] = only(problems_of(folder), "unknown-code")
+    [p] = only(check(folder), "unknown-code")
     assert (p.row, p.column, p.value) == (3, "所在乡镇代码", "532322999")
 
 
-def test_village_of_another_county(county_folder):
-    folder = county_folder()
+def test_village_of_another_county(submissions):
+    folder = county(submissions)
     edit_csv(
         folder / "village_coverage.csv",
         lambda rows: set_cell(rows, 4, "村(居)委会代码", "532301101001"),
     )
-    problems = problems_of(folder)
+    problems = check(folder)
     [p] = only(problems, "unknown-code")
     assert (p.row, p.value) == (4, "532301101001") and "532322" in p.zh
     # the village whose row was overwritten is now missing for that year
     assert only(problems, "incomplete")[0].value == 2017
 
 
-def test_duplicate_row(county_folder):
-    folder = county_folder()
+def test_duplicate_row(submissions):
+    folder = county(submissions)
     edit_csv(folder / "village_coverage.csv", lambda rows: rows.append(list(rows[2])))
-    [p] = only(problems_of(folder), "duplicate-row")
+    [p] = only(check(folder), "duplicate-row")
     lines = (folder / "village_coverage.csv").read_text("utf-8").splitlines()
     assert p.row == len(lines) and "第 3 行" in p.zh and "row 3" in p.en
 
 
-def test_negative_count(county_folder):
-    folder = county_folder()
+def test_negative_count(submissions):
+    folder = county(submissions)
     edit_csv(folder / "children_counts.csv", lambda rows: set_cell(rows, 2, "重残儿童", "-3"))
-    [p] = only(problems_of(folder), "minimum")
+    [p] = only(check(folder), "minimum")
     assert (p.row, p.column, p.value) == (2, "重残儿童", "-3")
 
 
-def test_total_below_a_category(county_folder):
-    folder = county_folder()
+def test_total_below_and_above(submissions):
+    folder = county(submissions)
     edit_csv(
         folder / "children_counts.csv", lambda rows: set_cell(rows, 6, "困境儿童总数(去重)", "1")
     )
-    [p] = only(problems_of(folder), "total-too-small")
-    assert (p.row, p.column) == (6, "困境儿童总数(去重)")
-
-
-def test_total_above_the_sum(county_folder):
-    folder = county_folder()
+    [p] = only(check(folder), "total-too-small")
+    assert (p.row, p.column) == (6, "困境儿童总数（去重）")
     edit_csv(
         folder / "children_counts.csv",
         lambda rows: set_cell(rows, 6, "困境儿童总数(去重)", "99999"),
     )
-    only(problems_of(folder), "total-too-large")
+    only(check(folder), "total-too-large")
 
 
-def test_home_opened_after_the_year(county_folder):
-    folder = county_folder()
+def test_home_opened_after_the_year(submissions):
+    folder = county(submissions)
 
     def change(rows):
         for i, row in enumerate(rows[1:], start=2):
-            if row[2] == "是" and row[0] == "2018":
-                row[3] = "2024"
+            if row[column(rows, "是否建有儿童之家")] == "是" and row[0] == "2018":
+                row[column(rows, "儿童之家建成年份")] = "2024"
                 change.row = i
                 return
 
     edit_csv(folder / "village_coverage.csv", change)
-    [p] = only(problems_of(folder), "date-order")
+    problems = check(folder)
+    [p] = only(problems, "date-order")
     assert (p.row, p.column, p.value) == (change.row, "儿童之家建成年份", 2024)
 
 
-def test_no_home_but_an_opening_year(county_folder):
-    folder = county_folder()
-
-    def change(rows):
-        for row in rows[1:]:
-            if row[2] == "否":
-                row[3] = "2017"
-                return
-
-    edit_csv(folder / "village_coverage.csv", change)
-    only(problems_of(folder), "contradiction")
-
-
-def test_year_in_the_future(county_folder):
-    folder = county_folder()
+def test_year_in_the_future_and_before_the_policy(submissions):
+    folder = county(submissions)
     edit_csv(folder / "children_counts.csv", lambda rows: set_cell(rows, 2, "年份", "2099"))
-    problems = problems_of(folder)
-    [p] = only(problems, "future-date")
+    [p] = only(check(folder), "future-date")
     assert (p.row, p.column, p.value) == (2, "年份", 2099)
-
-
-def test_year_before_the_policy(county_folder):
-    folder = county_folder()
     edit_csv(folder / "village_coverage.csv", lambda rows: set_cell(rows, 2, "年份", "2015"))
-    [p] = only(problems_of(folder), "minimum")
+    [p] = only(check(folder), "minimum")
     assert (p.row, p.column) == (2, "年份") and "2017" in p.zh
 
 
-def test_report_date_out_of_range(tmp_path):
-    import shutil
-
-    from pipeline.paths import SAMPLE_SUBMISSIONS
-
-    folder = tmp_path / "532300_州直单位"
-    shutil.copytree(next(SAMPLE_SUBMISSIONS.glob("532300_*")), folder)
-    edit_csv(folder / "task_progress.csv", lambda rows: set_cell(rows, 2, "报送日期", "2016-05-01"))
-    [p] = only(problems_of(folder), "minimum")
-    assert (p.row, p.column) == (2, "报送日期")
-
-
-def test_unit_not_responsible_for_the_task(tmp_path):
-    import shutil
-
-    from pipeline.paths import SAMPLE_SUBMISSIONS
-
-    folder = tmp_path / "532300_州直单位"
-    shutil.copytree(next(SAMPLE_SUBMISSIONS.glob("532300_*")), folder)
+def test_unit_not_responsible_for_the_task(submissions):
+    folder = county(submissions, "532300")
 
     def change(rows):
         for i, row in enumerate(rows[1:], start=2):
@@ -193,143 +461,109 @@ def test_unit_not_responsible_for_the_task(tmp_path):
                 return
 
     edit_csv(folder / "task_progress.csv", change)
-    [p] = only(problems_of(folder), "not-responsible")
+    [p] = only(check(folder), "not-responsible")
     assert (p.row, p.column, p.value) == (change.row, "责任单位", "州总工会")
 
 
-def test_coordinates_outside_chuxiong(county_folder):
-    folder = county_folder()
-    edit_csv(folder / "facilities.csv", lambda rows: set_cell(rows, 2, "经度", "99.5"))
-    [p] = only(problems_of(folder), "minimum")
-    assert (p.row, p.column) == (2, "经度")
-    assert "楚雄州范围以外" in p.zh and "outside Chuxiong" in p.en
-
-
-def test_undecodable_bytes(county_folder):
-    folder = county_folder()
+def test_undecodable_bytes_and_utf16(submissions):
+    folder = county(submissions)
     path = folder / "children_counts.csv"
     lines = path.read_bytes().split(b"\n")
     lines[3] = lines[3] + b"\x80\xff"
     path.write_bytes(b"\n".join(lines))
-    [p] = only(problems_of(folder), "encoding")
+    [p] = only(check(folder), "encoding")
     assert p.row == 4 and "GBK" in p.zh and "UTF-8" in p.en
-
-
-def test_utf16_file(county_folder):
-    folder = county_folder()
     path = folder / "facilities.csv"
-    path.write_bytes(path.read_text("utf-8").encode("utf-16"))
-    [p] = only(problems_of(folder), "encoding")
-    assert "UTF-16" in p.zh
+    path.write_bytes(path.read_text("utf-8-sig").encode("utf-16"))
+    assert any("UTF-16" in p.zh for p in only(check(folder), "encoding"))
 
 
-def test_empty_file(county_folder):
-    folder = county_folder()
+def test_empty_file_and_header_only(submissions):
+    folder = county(submissions)
     (folder / "facilities.csv").write_bytes(b"")
-    [p] = only(problems_of(folder), "empty-file")
+    [p] = only(check(folder), "empty-file")
     assert p.file.endswith("facilities.csv")
-
-
-def test_header_only(county_folder):
-    folder = county_folder()
-    edit_csv(folder / "children_counts.csv", lambda rows: rows[1:].clear() or del_rows(rows))
-    [p] = only(problems_of(folder), "no-rows")
+    edit_csv(folder / "children_counts.csv", lambda rows: rows.__delitem__(slice(1, None)))
+    [p] = only(check(folder), "no-rows")
     assert p.row == 1
 
 
-def del_rows(rows):
-    del rows[1:]
-
-
-def test_xlsx_header_in_the_wrong_row(county_folder):
-    folder = county_folder("532327")
-    path = folder / "village_coverage.xlsx"
+def test_xlsx_header_in_the_wrong_row(submissions):
+    folder = county(submissions, "532327")
+    path = folder / "children_counts.xlsx"
     workbook = load_workbook(path)
-    sheet = workbook.worksheets[0]
+    sheet = workbook["数据"]
+    sheet.protection.sheet = False
     sheet.insert_rows(1, 2)
-    sheet["A1"] = "永仁县村(居)委会覆盖情况"
+    sheet["A1"] = "永仁县困境儿童人数"
     workbook.save(path)
-    [p] = only(problems_of(folder), "header-row")
+    [p] = only(check(folder), "header-row")
     assert p.row == 3 and "第 3 行" in p.zh and "row 3" in p.en
 
 
-def test_xlsx_with_codes_typed_as_numbers_passes(county_folder):
-    folder = county_folder("532327")
+def test_xlsx_with_codes_typed_as_numbers_passes(submissions):
+    folder = county(submissions, "532327")
     path = folder / "village_coverage.xlsx"
     workbook = load_workbook(path)
-    sheet = workbook.worksheets[0]
+    sheet = workbook["数据"]
     for row in sheet.iter_rows(min_row=2, min_col=2, max_col=2):
         row[0].value = int(row[0].value)
     workbook.save(path)
-    assert problems_of(folder) == []
+    assert check(folder) == []
 
 
-def test_unknown_file_and_folder(county_folder):
-    folder = county_folder()
+def test_headers_with_half_width_brackets_are_read(submissions):
+    """Titles are written with full-width brackets; what Excel users type is accepted too."""
+    folder = county(submissions)
+    text = (folder / "village_coverage.csv").read_bytes().decode("utf-8-sig")
+    assert "村(居)委会代码" in text.splitlines()[0]
+    assert check(folder) == []
+
+
+def test_unknown_file_and_folder(submissions):
+    folder = county(submissions)
     (folder / "children.csv").write_text("x\n1\n", encoding="utf-8")
-    (folder.parent / "123456_某县").mkdir()
-    problems = problems_of(folder.parent)
+    (submissions / "123456_某县").mkdir()
+    problems = check(submissions)
     assert {"unknown-file", "unknown-code"} <= {p.rule for p in problems}
 
 
-def test_every_error_is_listed_in_one_run(county_folder):
-    folder = county_folder()
+def test_every_error_is_listed_in_one_run(submissions):
+    folder = county(submissions)
     edit_csv(folder / "children_counts.csv", lambda rows: set_cell(rows, 5, "孤儿", "十二"))
     edit_csv(folder / "facilities.csv", lambda rows: set_cell(rows, 2, "经度", "99.5"))
     edit_csv(folder / "village_coverage.csv", lambda rows: rows.append(list(rows[2])))
-    rules = {p.rule for p in problems_of(folder)}
+    rules = {p.rule for p in check(folder)}
     assert {"type", "minimum", "duplicate-row"} <= rules
 
 
-def test_check_command_prints_both_languages(county_folder):
-    folder = county_folder()
-    edit_csv(folder / "children_counts.csv", lambda rows: set_cell(rows, 5, "孤儿", "十二"))
+def test_check_command_prints_both_languages_tags_and_file_summaries(submissions, tmp_path):
+    folder = county(submissions)
+    type_error_only(submissions)
+    report = tmp_path / "report.html"
     result = subprocess.run(
-        [sys.executable, "-m", "pipeline", "check", str(folder)],
+        [sys.executable, "-m", "pipeline", "check", str(folder), "--report", str(report)],
         capture_output=True,
         text=True,
         cwd=ROOT,
     )
     assert result.returncode == 1
-    assert "children_counts.csv" in result.stderr
+    assert "[类型不对 type]" in result.stderr
     assert "第 5 行" in result.stderr and "row 5" in result.stderr
     assert "孤儿" in result.stderr and "十二" in result.stderr
     assert "未发布任何内容" in result.stderr and "nothing was published" in result.stderr
+    assert "532322_双柏县/children_counts.csv：读取 72 行 rows, 1 个问题" in result.stdout
+    page = report.read_text("utf-8")
+    assert "十二" in page and "类型不对" in page and "<table" in page
 
 
-def test_a_failed_build_leaves_the_published_files_untouched(county_folder, tmp_path):
-    folder = county_folder()
-    county_folder("532323")  # two counties: one county alone would be its own prefecture
+def test_a_failed_build_leaves_the_published_files_untouched(submissions, tmp_path):
     out, db = tmp_path / "published", tmp_path / "published.db"
-    build.build(folder.parent, DIVISIONS_SOURCES, out, db, quiet=True)
+    build.build(submissions, DIVISIONS_SOURCES, out, db, quiet=True, today=TODAY)
     before = file_hashes(out, db)
-    edit_csv(folder / "children_counts.csv", lambda rows: set_cell(rows, 5, "孤儿", "十二"))
+    type_error_only(submissions)
     with pytest.raises(InputRejected) as rejected:
-        build.build(folder.parent, DIVISIONS_SOURCES, out, db, quiet=True)
+        build.build(submissions, DIVISIONS_SOURCES, out, db, quiet=True, today=TODAY)
     assert rejected.value.problems[0].rule == "type"
     assert file_hashes(out, db) == before
     assert not list(tmp_path.glob(".staging-*"))
-
-
-def test_a_released_year_is_frozen(county_folder, tmp_path):
-    """Real (not sample) data: changing a year already published is refused, data untouched."""
-    folder = county_folder()
-    county_folder("532323")
-    assert not (folder.parent / "submission.yml").exists()  # these count as real submissions
-    out, db = tmp_path / "published", tmp_path / "published.db"
-    build.build(folder.parent, DIVISIONS_SOURCES, out, db, quiet=True)
-    before = file_hashes(out, db)
-
-    def add_one(rows):
-        column = rows[0].index("贫困家庭儿童")
-        rows[2][column] = str(int(rows[2][column]) + 1)
-        total = rows[0].index("困境儿童总数(去重)")
-        rows[2][total] = str(int(rows[2][total]) + 1)
-
-    edit_csv(folder / "children_counts.csv", add_one)
-    with pytest.raises(InputRejected) as rejected:
-        build.build(folder.parent, DIVISIONS_SOURCES, out, db, quiet=True)
-    [problem] = rejected.value.problems
-    assert problem.rule == "released-year" and problem.value == 2017
-    assert "已经发布" in problem.zh and "frozen" in problem.en
-    assert file_hashes(out, db) == before

@@ -15,7 +15,7 @@ import sqlite_utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import aggregate, disclosure, divisions, locations, reference, submissions
+from pipeline import aggregate, disclosure, locations, validate
 from pipeline.paths import ROOT, SAMPLE_SUBMISSIONS
 from tests.attacker import Attack
 
@@ -23,17 +23,11 @@ THRESHOLD = disclosure.THRESHOLD
 
 
 def sample_truth(folder=SAMPLE_SUBMISSIONS):
-    tables, _ = reference.load()
-    lookups = reference.lookups(tables)
-    geo = divisions.load()
-    found, problems = submissions.discover(folder, geo)
-    rows = []
-    for submitter in found:
-        result, more = submissions.check_submitter(submitter, geo, lookups, folder)
-        problems += more
-        rows += result.get("children_counts", [])
-    assert not problems
-    return aggregate.children_cells(rows, geo), lookups["finest_level"], geo
+    checked = validate.validate(folder)
+    assert checked.ok, [p.format() for p in checked.problems]
+    rows = [row for tables in checked.tables.values() for row in tables.get("children_counts", [])]
+    geo = checked.divisions
+    return aggregate.children_cells(rows, geo), checked.lookups["finest_level"], geo
 
 
 @pytest.fixture(scope="module")
@@ -381,16 +375,7 @@ def test_other_sample_draws_are_protected(seed, truth):
         county = generate_sample.County(
             code, "x", geo, seats[code], random.Random(rng.getrandbits(64)), index
         )
-        for values in county.children_counts():
-            year, township, *counts, total, _ = values
-            rows.append(
-                dict(
-                    zip(aggregate.SERIES[1:], counts, strict=True),
-                    year=year,
-                    township_code=township,
-                    total=total,
-                )
-            )
+        rows += county.children_counts()
     cells = aggregate.children_cells(rows, geo)
     published, hidden, report = disclosure.protect(cells, finest, geo.parent_of)
     assert report.passed
@@ -403,14 +388,9 @@ def test_other_sample_draws_are_protected(seed, truth):
 
 
 def test_nothing_near_or_inside_a_custody_facility_is_published_at_a_point(built):
-    tables, _ = reference.load()
-    lookups = reference.lookups(tables)
-    geo = divisions.load()
-    found, _ = submissions.discover(SAMPLE_SUBMISSIONS, geo)
-    submitted = []
-    for submitter in found:
-        result, _ = submissions.check_submitter(submitter, geo, lookups, SAMPLE_SUBMISSIONS)
-        submitted += result.get("facilities", [])
+    checked = validate.validate(SAMPLE_SUBMISSIONS)
+    lookups = checked.lookups
+    submitted = [row for tables in checked.tables.values() for row in tables.get("facilities", [])]
     custody = [
         locations.point(r)
         for r in submitted

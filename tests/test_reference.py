@@ -141,8 +141,29 @@ def test_lead_units_are_the_first_listed(tables):
 
 
 def test_every_unit_is_named_in_the_annex(tables, annex):
+    """Units of the annex carry its wording; later units are marked and come with a dated change."""
     for unit in tables["units"]:
-        assert unit["name"] in annex["units"], unit["name"]
+        if unit["in_annex"]:
+            assert unit["name"] in annex["units"], unit["name"]
+        else:
+            assert unit["name"] not in annex["units"], unit["name"]
+            changes = [c for c in tables["unit_changes"] if c["successor_code"] == unit["unit_code"]]
+            assert changes and all(c["year"] >= 2018 and c["source"] for c in changes)
+    assert {u["name"] for u in tables["units"] if not u["in_annex"]} == {"州卫健委", "州医保局"}
+
+
+def test_the_reform_carries_roles_over_to_successors(tables):
+    from pipeline import reference
+
+    lookups = reference.lookups(tables)
+    role_of = lookups["role_of"]
+    assert role_of(5, "health", 2018) == "lead"  # 州卫计委 leads task 5 in the annex
+    assert role_of(5, "health_commission", 2018) is None  # 州卫健委 did not exist yet
+    assert role_of(5, "health_commission", 2019) == "lead"
+    assert role_of(2, "medical_security", 2020) == "partner"
+    assert role_of(3, "medical_security", 2020) is None
+    reporters = lookups["expected_reporters"]
+    assert (5, "health") in reporters(2018) and (5, "health_commission") in reporters(2020)
 
 
 def test_targets_carry_clause_and_reading(tables):

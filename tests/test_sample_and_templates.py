@@ -40,7 +40,7 @@ def test_sample_covers_all_counties_and_years():
     folders = sorted(p.name[:6] for p in SAMPLE_SUBMISSIONS.iterdir() if p.is_dir())
     assert len(folders) == 11 and folders[0] == "532300"
     suffixes = {p.suffix for p in SAMPLE_SUBMISSIONS.glob("*/*.*")}
-    assert suffixes == {".csv", ".xlsx"}
+    assert suffixes == {".csv", ".xlsx", ".yml"}
 
 
 def test_scaled_sample_builds(tmp_path):
