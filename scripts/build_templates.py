@@ -34,10 +34,12 @@ TYPE_ZH = {
 }
 WHO = {
     "facilities": "县市民政局",
-    "village_coverage": "县市民政局(汇总各乡镇儿童福利服务工作站的数据)",
-    "children_counts": "县市民政局(汇总各乡镇的台账人数,只报人数)",
-    "task_progress": "州直各责任单位(由州民政局汇总)",
+    "village_coverage": "县市民政局（汇总各乡镇儿童福利服务工作站的数据）",
+    "children_counts": "县市民政局（汇总各乡镇的台账人数，只报人数）",
+    "task_progress": "州直各责任单位（由州民政局汇总）",
 }
+SUBMITTERS = {"county": "县市民政局", "prefecture_units": "州直责任单位"}
+GUIDE = Path(__file__).with_name("templates") / "field_guide.md"
 
 
 def rule_text(field):
@@ -47,7 +49,7 @@ def rule_text(field):
     if c.get("required"):
         parts.append("必填")
     if "enum" in c:
-        parts.append("可选值:" + "、".join(map(str, c["enum"])))
+        parts.append("可选值\uff1a" + "、".join(map(str, c["enum"])))
     if field["type"] == "boolean":
         parts.append("填“是”或“否”")
     if "minimum" in c and "maximum" in c:
@@ -59,55 +61,51 @@ def rule_text(field):
         parts.append(digits.get(c["pattern"], f"格式 {c['pattern']}"))
     if "maxLength" in c:
         parts.append(f"不超过 {c['maxLength']} 字")
-    return ";".join(parts)
+    return "\uff1b".join(parts)
 
 
 def cell(text):
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def field_guide():
-    lines = [
-        "# 数据报送模板填写说明",
-        "",
-        "本说明由 `scripts/build_templates.py` 根据表结构(Table Schema)自动生成,"
-        "与构建时的校验规则一致。",
-        "",
-        "## 怎样报送",
-        "",
-        "1. 每个县市一个文件夹,文件夹名以6位县市代码开头,如 `532301_楚雄市`;"
-        "州直单位的任务进展放在 `532300_州直单位` 文件夹。",
-        "2. 下载本文件夹中的空白模板(CSV 或 XLSX 均可),不要改动表头,从第2行起每行填一条。",
-        "3. CSV 可以是 UTF-8(含 Excel 的“CSV UTF-8”)或 GBK 编码;XLSX 只读第一个工作表,表头必须在第1行。",
-        "4. 只填汇总人数,**不得填写任何儿童的姓名、身份证号、住址等个人信息**。",
-        "5. 报送前先运行 `python -m pipeline check 你的文件夹` 检查;有问题时会列出文件、行、列、值和违反的规则。",
-        "",
-    ]
-    for table in schemas.SUBMISSION_TABLES:
-        schema = schemas.submission(table)
-        key = "、".join(
-            next(f["title"] for f in schema["fields"] if f["name"] == k)
-            for k in schema["primaryKey"]
+def field_guide(reporting_year):
+    """The field guide (data/templates/README.md), from scripts/templates/field_guide.md."""
+    import jinja2
+    import yaml
+
+    tables = []
+    for name in schemas.SUBMISSION_TABLES:
+        schema = schemas.submission(name)
+        titles = {f["name"]: f["title"] for f in schema["fields"]}
+        tables.append(
+            {
+                "name": name,
+                "title": schema["title"],
+                "description": schema["description"].split(" / ")[0],
+                "key": "、".join(titles[k] for k in schema["primaryKey"]),
+                "fields": [
+                    {
+                        "title": cell(f["title"]),
+                        "name": f["name"],
+                        "type": TYPE_ZH[f["type"]],
+                        "rule": cell(rule_text(f)),
+                        "description": cell(f.get("description", "").split(" / ")[0]),
+                    }
+                    for f in schema["fields"]
+                ],
+            }
         )
-        lines += [
-            f"## {schema['title']}(`{table}.csv` / `{table}.xlsx`)",
-            "",
-            schema["description"].split(" / ")[0],
-            "",
-            f"- 报送单位:{WHO[table]}",
-            f"- 每行唯一:{key}(同一组合只能出现一次)",
-            "",
-            "| 列(表头) | 英文字段名 | 类型 | 规则 | 说明 |",
-            "|---|---|---|---|---|",
-        ]
-        for f in schema["fields"]:
-            description = f.get("description", "").split(" / ")[0]
-            lines.append(
-                f"| {cell(f['title'])} | `{f['name']}` | {TYPE_ZH[f['type']]} | "
-                f"{cell(rule_text(f))} | {cell(description)} |"
-            )
-        lines.append("")
-    return "\n".join(lines)
+    reference_tables, _ = reference.load()
+    rules = yaml.safe_load((ROOT / "schemas" / "problem_rules.yaml").read_text("utf-8"))
+    environment = jinja2.Environment(keep_trailing_newline=True)
+    return environment.from_string(GUIDE.read_text("utf-8")).render(
+        tables=tables,
+        who=WHO,
+        submitters=SUBMITTERS,
+        schedule=reference_tables["reporting_schedule"],
+        rules=[{**r, "fix": cell(r["fix"])} for r in rules],
+        reporting_year=reporting_year,
+    )
 
 
 def header_cell(field):
@@ -312,8 +310,9 @@ def build(out=OUT, reporting_year=None):
         header = ",".join(f["title"] for f in schema["fields"]) + "\r\n"
         (out / f"{table}.csv").write_bytes(header.encode("utf-8-sig"))
         write_xlsx(out / f"{table}.xlsx", schema)
-    county_templates(out, reporting_year or sample_reporting_year())
-    (out / "README.md").write_text(field_guide(), encoding="utf-8")
+    reporting_year = reporting_year or sample_reporting_year()
+    county_templates(out, reporting_year)
+    (out / "README.md").write_text(field_guide(reporting_year), encoding="utf-8")
     return out
 
 

@@ -158,7 +158,7 @@ def numbers_file(s):
 
 def opening_year_changes(s):
     def change(rows):
-        code = column(rows, "村(居)委会代码")
+        code = column(rows, "村（居）委会代码")
         opened = column(rows, "儿童之家建成年份")
         homes = [r for r in rows[1:] if r[opened]]
         first = homes[0][code]
@@ -220,7 +220,7 @@ def on_track_after_due(s):
         for row in rows[1:]:
             if row[0] == "2023" and row[1] == "8":
                 row[column(rows, "进展状态")] = "按期推进"
-                row[column(rows, "完成进度(%)")] = "80"
+                row[column(rows, "完成进度（%）")] = "80"
                 return
 
     edit_csv(county(s, "532300") / "task_progress.csv", change)
@@ -386,7 +386,7 @@ def test_village_of_another_county(submissions):
     folder = county(submissions)
     edit_csv(
         folder / "village_coverage.csv",
-        lambda rows: set_cell(rows, 4, "村(居)委会代码", "532301101001"),
+        lambda rows: set_cell(rows, 4, "村（居）委会代码", "532301101001"),
     )
     problems = check(folder)
     [p] = only(problems, "unknown-code")
@@ -413,13 +413,13 @@ def test_negative_count(submissions):
 def test_total_below_and_above(submissions):
     folder = county(submissions)
     edit_csv(
-        folder / "children_counts.csv", lambda rows: set_cell(rows, 6, "困境儿童总数(去重)", "1")
+        folder / "children_counts.csv", lambda rows: set_cell(rows, 6, "困境儿童总数（去重）", "1")
     )
     [p] = only(check(folder), "total-too-small")
     assert (p.row, p.column) == (6, "困境儿童总数（去重）")
     edit_csv(
         folder / "children_counts.csv",
-        lambda rows: set_cell(rows, 6, "困境儿童总数(去重)", "99999"),
+        lambda rows: set_cell(rows, 6, "困境儿童总数（去重）", "99999"),
     )
     only(check(folder), "total-too-large")
 
@@ -515,8 +515,13 @@ def test_xlsx_with_codes_typed_as_numbers_passes(submissions):
 def test_headers_with_half_width_brackets_are_read(submissions):
     """Titles are written with full-width brackets; what Excel users type is accepted too."""
     folder = county(submissions)
+
+    def half_width(rows):
+        rows[0] = [label.replace("（", "(").replace("）", ")") + " " for label in rows[0]]
+
+    edit_csv(folder / "village_coverage.csv", half_width)
     text = (folder / "village_coverage.csv").read_bytes().decode("utf-8-sig")
-    assert "村(居)委会代码" in text.splitlines()[0]
+    assert "村(居)委会代码 " in text.splitlines()[0]
     assert check(folder) == []
 
 

@@ -147,7 +147,9 @@ def test_every_unit_is_named_in_the_annex(tables, annex):
             assert unit["name"] in annex["units"], unit["name"]
         else:
             assert unit["name"] not in annex["units"], unit["name"]
-            changes = [c for c in tables["unit_changes"] if c["successor_code"] == unit["unit_code"]]
+            changes = [
+                c for c in tables["unit_changes"] if c["successor_code"] == unit["unit_code"]
+            ]
             assert changes and all(c["year"] >= 2018 and c["source"] for c in changes)
     assert {u["name"] for u in tables["units"] if not u["in_annex"]} == {"州卫健委", "州医保局"}
 

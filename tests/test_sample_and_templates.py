@@ -69,3 +69,41 @@ def test_templates_match_the_schemas(tmp_path):
         ]
         for field in schema["fields"]:
             assert f"`{field['name']}`" in guide
+
+
+def test_county_templates_are_prefilled_locked_and_validated():
+    from openpyxl import load_workbook
+
+    from pipeline import divisions
+
+    geo = divisions.load()
+    folder = DATA / "templates" / "counties"
+    assert sorted(p.name[:6] for p in folder.iterdir()) == ["532300", *sorted(geo.counties)]
+    workbook = load_workbook(folder / "532301_楚雄市" / "village_coverage.xlsx")
+    sheet = workbook["数据"]
+    header = [c.value for c in sheet[1]]
+    assert header[:3] == ["年份", "村（居）委会代码", "村（居）委会名称"]
+    villages = geo.villages_by_county["532301"]
+    assert sheet.max_row - 1 == len(villages) * 9  # 2017 to 2025
+    assert sheet.cell(2, 3).value == geo.villages[villages[0]]["name"]
+    assert sheet.protection.sheet
+    assert sheet.cell(2, 2).protection.locked and not sheet.cell(2, 4).protection.locked
+    rules = {(v.type, v.formula1, v.formula2) for v in sheet.data_validations.dataValidation}
+    assert ("list", '"是,否"', None) in rules
+    assert ("whole", "0", "20") in rules and ("whole", "2000", "2100") in rules
+    facilities = load_workbook(folder / "532301_楚雄市" / "facilities.xlsx")
+    lists = [v.formula1 for v in facilities["数据"].data_validations.dataValidation]
+    assert any(f.startswith("代码表!") for f in lists)
+    assert facilities["代码表"].sheet_state == "hidden"
+    tasks = load_workbook(folder / "532300_州直单位" / "task_progress.xlsx")["数据"]
+    units = {(r[0], r[2]) for r in tasks.iter_rows(min_row=2, values_only=True)}
+    assert (2018, "州卫计委") in units and (2019, "州卫健委") in units
+    assert (2019, "州卫计委") not in units
+
+
+def test_the_sample_went_through_the_county_templates():
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(next(SAMPLE_SUBMISSIONS.glob("532323_*")) / "children_counts.xlsx")
+    assert "填写说明" in workbook.sheetnames and workbook["数据"].data_validations.dataValidation
+    assert workbook["数据"]["C1"].value == "乡镇名称"
