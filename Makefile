@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8001
 DB := build/chuxiong.db
 
-.PHONY: setup browser build data templates downloads checker metadata handbook serve test format sample divisions boundaries bench clean
+.PHONY: setup browser build data templates checker metadata handbook serve test format sample divisions boundaries bench clean
 
 setup: $(VENV)/.installed
 
@@ -14,11 +14,12 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-## build: the database, the packages under data/, the templates, the download zip, the portal's
-## metadata, the handbook
-build: data templates downloads checker metadata handbook
+## build: the templates, the release (packages, database, data zip), the officers' checker, the
+## portal's metadata, the handbook
+build: templates data checker metadata handbook
 
-data: setup
+## data: the release (packages under data/, build/chuxiong.db, the download zip, releases/<id>/)
+data: setup templates
 	$(BIN)/python -m pipeline build
 
 templates: setup
@@ -26,9 +27,6 @@ templates: setup
 
 metadata: data
 	$(BIN)/python scripts/build_metadata.py
-
-downloads: data templates
-	$(BIN)/python scripts/build_downloads.py
 
 ## checker: the county officers' offline checker (pipeline code + wheels for Windows and Linux)
 checker: setup

@@ -31,15 +31,19 @@ class CoverageTally:
         return sorted({year for year, _ in self.by_township})
 
     def rows(self, divisions, targets, data_source):
-        """coverage_by_area rows for every township, county and the prefecture."""
+        """coverage_by_area rows for every township, county and the prefecture (the prefecture
+        only for years in which every county reported: a sum over some counties is not its total)."""
         totals = defaultdict(lambda: [0, 0, 0, 0])
+        present = complete_prefectures(
+            ((year, divisions.townships[t]["county_code"]) for year, t in self.by_township),
+            divisions,
+        )
         for (year, township), counts in self.by_township.items():
             county = divisions.townships[township]["county_code"]
-            for key in (
-                (year, "township", township, county),
-                (year, "county", county, county),
-                (year, "prefecture", prefecture_of(county), None),
-            ):
+            keys = [(year, "township", township, county), (year, "county", county, county)]
+            if (year, prefecture_of(county)) in present:
+                keys.append((year, "prefecture", prefecture_of(county), None))
+            for key in keys:
                 total = totals[key]
                 for i, value in enumerate(counts):
                     total[i] += value
@@ -80,14 +84,32 @@ def meets(part, whole, target):
     return 100 * part >= target * whole
 
 
+def complete_prefectures(year_counties, divisions):
+    """{(year, prefecture)} for which every county of the prefecture is among `year_counties`."""
+    seen = defaultdict(set)
+    for year, county in year_counties:
+        seen[(year, prefecture_of(county))].add(county)
+    expected = defaultdict(set)
+    for county in divisions.counties:
+        expected[prefecture_of(county)].add(county)
+    return {key for key, counties in seen.items() if counties == expected[key[1]]}
+
+
 def children_cells(township_rows, divisions):
-    """{(year, level, area_code, series): count} for every level, from township rows."""
+    """{(year, level, area_code, series): count} for every level, from township rows; the
+    prefecture only for years in which every county reported."""
     cells = defaultdict(int)
-    for row in township_rows:
-        county = divisions.townships[row["township_code"]]["county_code"]
+    counties = [
+        (row["year"], divisions.townships[row["township_code"]]["county_code"])
+        for row in township_rows
+    ]
+    present = complete_prefectures(counties, divisions)
+    for row, (year, county) in zip(township_rows, counties, strict=True):
+        prefecture = prefecture_of(county)
         for series in SERIES:
             value = row[series]
-            cells[(row["year"], "township", row["township_code"], series)] += value
-            cells[(row["year"], "county", county, series)] += value
-            cells[(row["year"], "prefecture", prefecture_of(county), series)] += value
+            cells[(year, "township", row["township_code"], series)] += value
+            cells[(year, "county", county, series)] += value
+            if (year, prefecture) in present:
+                cells[(year, "prefecture", prefecture, series)] += value
     return dict(cells)

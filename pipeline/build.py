@@ -1,12 +1,18 @@
-"""One build: submissions in, published packages and the database out, or nothing at all.
+"""One build: submissions in, a release out (packages, database, data zip), or nothing at all.
 
 Everything is written to a staging folder first. Only when every input passed
 every rule, every package validated and the database was built does the build
-swap the new packages and database in; a failed build leaves what was
-published byte for byte as it was.
+swap the new packages and database in and record the release; a failed build
+leaves what was published byte for byte as it was.
+
+The steps, in order: check the submissions (validate.py, the same code as
+`check`) and the corrections; aggregate; protect the children's counts
+(released years are reused as published, corrected years audited together
+with every earlier version); write the packages; compare them with the
+previous release; write the release package, the database and the zip; swap;
+copy the release into the store.
 """
 
-import csv
 import datetime
 import os
 import shutil
@@ -19,12 +25,16 @@ from frictionless import Package
 
 from . import (
     aggregate,
+    corrections,
     database,
     disclosure,
     divisions,
+    downloads,
+    history,
     locations,
     manifest,
-    reference,
+    releases,
+    reporting,
     schemas,
     validate,
 )
@@ -32,11 +42,14 @@ from .paths import DATA, DATABASE, DIVISIONS_SOURCES, ROOT, SAMPLE_NOTICE, SAMPL
 from .problems import InputRejected, Problem, from_report
 from .publish import TableWriter, package_descriptor, write_descriptor
 
+ZIP_NAME = "chuxiong-open-data.zip"
+STEPS = 6
+
 
 class Progress:
     """One line per step on stderr, with how long it took."""
 
-    def __init__(self, quiet=False, total=7):
+    def __init__(self, quiet=False, total=STEPS):
         self.quiet = quiet
         self.total = total
         self.step = 0
@@ -58,18 +71,18 @@ class Progress:
         return time.perf_counter() - self.started
 
 
-def outside_repository(submissions_dir, manifest):
+def outside_repository(submissions_dir, top):
     """Real submissions hold every count before suppression and the custody sites' addresses:
     they must never be where git could record them. Only sample data may live in the repository."""
     folder = Path(submissions_dir).resolve()
-    if manifest.sample or (folder != ROOT and ROOT not in folder.parents):
+    if top.sample or (folder != ROOT and ROOT not in folder.parents):
         return []
     return [
         Problem(
             str(submissions_dir),
             "inside-repository",
-            "真实报送不能放在项目文件夹内(否则可能被 git 记录并公开);请把报送放在项目以外的文件夹,"
-            "如 /srv/chuxiong/submissions,再用 --submissions 指定。只有标明 sample: true 的示例数据可以放在项目内",
+            "真实报送不能放在项目文件夹内（否则可能被 git 记录并公开）；请把报送放在项目以外的文件夹，"
+            "如 /srv/chuxiong/submissions，再用 --submissions 指定。只有标明 sample: true 的示例数据可以放在项目内",
             "real submissions must not be inside the project folder (git could record and publish "
             "them); keep them outside, e.g. /srv/chuxiong/submissions, and pass --submissions. "
             "Only sample data (sample: true) may live in the repository",
@@ -77,10 +90,8 @@ def outside_repository(submissions_dir, manifest):
     ]
 
 
-def data_source(manifest, submitter_name):
-    if manifest.sample:
-        return SAMPLE_NOTICE
-    return f"{submitter_name}报送"
+def data_source(top, submitter_name):
+    return SAMPLE_NOTICE if top.sample else f"{submitter_name}报送"
 
 
 def check(folder, divisions_dir=DIVISIONS_SOURCES, today=None):
@@ -95,101 +106,70 @@ def build(
     database_path=DATABASE,
     quiet=False,
     today=None,
+    releases_dir=None,
 ):
-    """Build everything; return a summary dict, or raise InputRejected."""
+    """Build everything; return a summary dict, or raise InputRejected.
+
+    `releases_dir` is the release store (default: releases/ beside data/'s parent
+    when data_dir is the repository's, else a `releases` folder beside data_dir).
+    """
     progress = Progress(quiet)
     data_dir, database_path = Path(data_dir), Path(database_path)
+    releases_dir = Path(releases_dir or default_store(data_dir))
     data_dir.mkdir(parents=True, exist_ok=True)
     database_path.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=data_dir.parent))
+    today = today or datetime.date.today()
     try:
-        summary = stage(
-            staging,
-            submissions_dir,
-            divisions_dir,
-            progress,
-            today or datetime.date.today(),
-            released=released_cells(data_dir),
-        )
+        summary = stage(staging, submissions_dir, divisions_dir, data_dir, progress, today)
         staged_db = staging / "chuxiong.db"
         database.build(staging / "data", summary["packages"], staged_db)
-        progress("数据库已建成 / database built")
+        staged_zip = staging / ZIP_NAME
+        downloads.build(staged_zip, staging / "data", data_dir / "templates", summary["release"])
+        progress("数据库和下载包已建成 / database and zip built")
+        release_manifest = releases.manifest(
+            summary["release_record"],
+            staging / "data",
+            {"chuxiong.db": staged_db, ZIP_NAME: staged_zip},
+        )
         swap(staging / "data", data_dir, summary["packages"])
         os.replace(staged_db, database_path)
+        zip_path = database_path.parent / "downloads" / ZIP_NAME
+        zip_path.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staged_zip, zip_path)
         report = database_path.parent / "disclosure-audit.md"
         report.write_text(summary.pop("audit_markdown") + "\n", encoding="utf-8")
-        progress("新版本已替换旧版本 / new release swapped in")
+        releases.publish(
+            releases_dir,
+            summary["release"],
+            {"chuxiong.db": database_path, ZIP_NAME: zip_path},
+            release_manifest,
+        )
+        progress(f"新版本已替换旧版本 / release {summary['release']} swapped in")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+    summary.pop("release_record")
     summary["seconds"] = round(progress.elapsed(), 1)
     summary["database"] = str(database_path)
+    summary["releases"] = str(releases_dir)
     return summary
 
 
-def released_cells(data_dir):
-    """{year: {(level, area, series): (count, status)}} of the children's counts already published."""
-    path = Path(data_dir) / "children" / "children_counts.csv"
-    released = {}
-    if path.exists():
-        with open(path, encoding="utf-8", newline="") as f:
-            for row in csv.DictReader(f):
-                key = (row["level"], row["area_code"], row["series_code"])
-                released.setdefault(int(row["year"]), {})[key] = (row["count"], row["status"])
-    return released
-
-
-def revisions(released, rows):
-    """Problems for every released year whose published children's counts would change.
-
-    A released year is frozen: publishing a second version of a year lets anyone
-    subtract one from the other, so a revision would have to be suppressed and
-    audited together with the first version. Until that joint audit exists, the
-    build refuses and says so.
-    """
-    new = {}
-    for row in rows:
-        key = (row["level"], row["area_code"], row["series_code"])
-        count = "" if row["count"] is None else str(row["count"])
-        new.setdefault(row["year"], {})[key] = (count, row["status"])
-    problems = []
-    for year in sorted(set(released) & set(new)):
-        if released[year] != new[year]:
-            changed = sum(
-                released[year].get(k) != new[year].get(k)
-                for k in set(released[year]) | set(new[year])
-            )
-            problems.append(
-                Problem(
-                    "children/children_counts.csv",
-                    "released-year",
-                    f"{year} 年的困境儿童人数已经发布,新报送会改变其中 {changed} 个格子。已发布的年份不能修订"
-                    "(两个版本相减会暴露被隐藏的人数);确需修订的,须先删除该年已发布的数据并说明原因。",
-                    f"{year} was already released and this build would change {changed} of its cells. "
-                    "Released years are frozen (two versions of a year can be subtracted); "
-                    "a revision needs the year's published data removed first, with a reason.",
-                    value=year,
-                )
-            )
-    return problems
-
-
-def stage(staging, submissions_dir, divisions_dir, progress, today, released=None):
-    out = staging / "data"
-    spec = schemas.packages()
-    ref_tables, problems = reference.load()
-    if problems:
-        raise InputRejected(problems)
-    lookups = reference.lookups(ref_tables)
-    geo = divisions.load(divisions_dir)
-    progress(
-        f"参考数据 {len(ref_tables)} 张表;区划 {len(geo.counties)} 县市、"
-        f"{len(geo.townships)} 乡镇、{len(geo.villages)} 村(居)委会"
+def default_store(data_dir):
+    return (
+        releases.STORE
+        if Path(data_dir).resolve() == DATA.resolve()
+        else Path(data_dir).parent / "releases"
     )
 
+
+def stage(staging, submissions_dir, divisions_dir, data_dir, progress, today):
+    out = staging / "data"
+    spec = schemas.packages()
     top, problems = manifest.read(submissions_dir)
     if problems := problems or outside_repository(submissions_dir, top):
         raise InputRejected(problems)
-    for name in ("facilities", "coverage", "children", "progress"):
+    for name in ("facilities", "coverage", "children", "progress", "releases"):
         (out / name).mkdir(parents=True)
     facilities, children_rows, progress_rows = [], [], []
     tally = aggregate.CoverageTally()
@@ -198,7 +178,7 @@ def stage(staging, submissions_dir, divisions_dir, progress, today, released=Non
     )
 
     def collect(code, tables):
-        source = data_source(top, geo.counties.get(code, {}).get("name", "州直单位"))
+        source = data_source(top, geo_names.get(code, "州直单位"))
         for row in tables.get("facilities", []):
             facilities.append({**row, "data_source": source})
         for row in sorted(
@@ -210,10 +190,23 @@ def stage(staging, submissions_dir, divisions_dir, progress, today, released=Non
         for row in tables.get("task_progress", []):
             progress_rows.append({**row, "data_source": source})
 
+    geo = divisions.load(divisions_dir)
+    geo_names = {code: row["name"] for code, row in geo.counties.items()}
     checked = validate.validate(submissions_dir, divisions_dir, today, consume=collect)
     coverage_resource = coverage_writer.close()
-    if checked.problems:
-        raise InputRejected(checked.problems)
+    published_before = history.load(data_dir)
+    fixes, problems = corrections.read(
+        submissions_dir, geo, checked.lookups, published_before.years
+    )
+    earlier_ids = {c["correction_id"] for c in published_before.corrections}
+    fixes = [c for c in fixes if c.correction_id not in earlier_ids]
+    if checked.problems or problems:
+        raise InputRejected(checked.problems + problems)
+    lookups = checked.lookups
+    progress(
+        f"检查报送 {len(checked.summaries)} 个文件、{len(fixes)} 条更正，0 个问题"
+        f" / {len(checked.summaries)} files checked"
+    )
     years = tally.years()
     if not years:
         raise InputRejected(
@@ -222,7 +215,6 @@ def stage(staging, submissions_dir, divisions_dir, progress, today, released=Non
     as_of = f"{max(years)}-12-31"
     sample = top.sample
     notice = SAMPLE_NOTICE if sample else "各县市报送"
-    progress(f"检查报送 {len(checked.summaries)} 个文件，0 个问题")
 
     resources = {}
     resources["coverage"] = [
@@ -234,30 +226,13 @@ def stage(staging, submissions_dir, divisions_dir, progress, today, released=Non
         .close(),
     ]
     cells = aggregate.children_cells(children_rows, geo)
-    try:
-        published, hidden, audit = disclosure.protect(cells, lookups["finest_level"], geo.parent_of)
-    except disclosure.CannotProtect as failure:
-        raise InputRejected(
-            cannot_protect(f, geo, lookups["series_names"]) for f in failure.findings
-        ) from failure
-    level_rank = {level: i for i, level in enumerate(aggregate.LEVELS)}
-    series_rank = {s: i for i, s in enumerate(aggregate.SERIES)}
-    ordered = sorted(published, key=lambda k: (k[0], level_rank[k[1]], k[2], series_rank[k[3]]))
-    children_rows = [
-        {
-            "year": key[0],
-            "level": key[1],
-            "area_code": key[2],
-            "series_code": key[3],
-            "count": None if key in hidden else published[key],
-            "status": "suppressed" if key in hidden else "published",
-            "data_source": notice,
-        }
-        for key in ordered
-    ]
-    problems = revisions(released or {}, children_rows)
-    if problems and not sample:
-        raise InputRejected(problems)
+    children_rows, audit = protect_children(
+        cells, geo, lookups, published_before, fixes, sample, notice
+    )
+    progress(
+        f"汇总与披露控制：{len(children_rows)} 个格子，隐藏 {audit.hidden} 个，"
+        f"审计{'通过 PASS' if audit.passed else '未通过 FAIL'}"
+    )
     cells_digest = disclosure.digest(children_rows)
     resources["children"] = [
         TableWriter(out / "children", "children_counts", schemas.resource_schema("children_counts"))
@@ -277,15 +252,11 @@ def stage(staging, submissions_dir, divisions_dir, progress, today, released=Non
         .write_all(sorted(progress_rows, key=lambda r: (r["period"], r["task_no"], r["unit_code"])))
         .close()
     ]
-    progress(
-        f"汇总与披露控制:{len(published)} 个格子,隐藏 {len(hidden)} 个,"
-        f"审计{'通过 PASS' if audit.passed else '未通过 FAIL'}"
-    )
-
     (out / "reference").mkdir()
+    reference_tables = lookups["tables"]
     resources["reference"] = [
         TableWriter(out / "reference", r["name"], schemas.load(r["schema"]))
-        .write_all(ref_tables[r["name"]])
+        .write_all(reference_tables[r["name"]])
         .close()
         for r in spec["packages"]["reference"]["resources"]
     ]
@@ -301,37 +272,285 @@ def stage(staging, submissions_dir, divisions_dir, progress, today, released=Non
         .write_all(geo.villages[c] for c in sorted(geo.villages))
         .close(),
     ]
+    descriptors = {}
     for name, package_spec in spec["packages"].items():
-        descriptor = package_descriptor(
-            name,
-            package_spec,
-            resources[name],
-            sample=sample and package_spec.get("from_submissions", False),
-            as_of=as_of,
-            policy_source=spec["policy_source"],
-            licenses=spec["licenses"],
+        if name == "releases":
+            continue
+        descriptors[name] = write_package(
+            out, name, package_spec, resources[name], sample, as_of, spec, audit, cells_digest
         )
-        if name == "children":
-            descriptor["disclosure_audit"] = audit.summary(cells_digest)
-        write_descriptor(out / name, descriptor)
-    progress(f"写出 {len(spec['packages'])} 个数据包 / wrote the data packages")
+    progress(f"写出 {len(descriptors)} 个数据包 / wrote the data packages")
 
+    previous = published_before.latest
+    # A first release is compared with nothing: every value is new.
+    changes = releases.diff(data_dir if previous else staging / "nothing", out, spec["packages"])
+    if not sample and (problems := undeclared_changes(changes, published_before, fixes)):
+        raise InputRejected(problems)
+    if previous and not changes and not fixes:
+        release_id = previous["release_id"]
+        record_row = None  # the same release again
+    else:
+        release_id = releases.next_id([r["release_id"] for r in published_before.releases], today)
+        record_row = releases.release_row(
+            release_id,
+            previous["release_id"] if previous else None,
+            today,
+            as_of,
+            checked.reporting_year,
+            sample,
+            changes,
+            fixes,
+        )
+    names = {**geo_names, "532300": "州直单位"}
+    resources["releases"] = release_resources(
+        out,
+        published_before,
+        record_row,
+        release_id,
+        changes,
+        fixes,
+        children_rows,
+        reporting.status_rows(checked, progress_rows, names),
+        geo,
+        lookups,
+    )
+    write_package(
+        out,
+        "releases",
+        spec["packages"]["releases"],
+        resources["releases"],
+        sample,
+        as_of,
+        spec,
+        audit,
+        cells_digest,
+    )
     problems = validate_packages(out, spec["packages"])
     if problems:
         raise InputRejected(problems)
-    progress("Frictionless 校验全部数据包通过 / every package is valid")
+    progress(f"Frictionless 校验全部数据包通过；版本 {release_id} / every package is valid")
+    release_record = {
+        "row": record_row
+        or next(r for r in published_before.releases if r["release_id"] == release_id),
+        "changes": changes,
+        "corrections": [c.row() for c in fixes],
+    }
     return {
         "packages": list(spec["packages"]),
         "submitters": len(checked.submitted_on),
         "as_of": as_of,
         "sample": sample,
-        "cells": len(published),
-        "hidden": len(hidden),
+        "release": release_id,
+        "new_release": record_row is not None,
+        "changes": len(changes),
+        "corrections": len(fixes),
+        "cells": len(children_rows),
+        "hidden": audit.hidden,
         "facilities": len(facilities),
-        "village_years": tally_rows(tally),
+        "village_years": sum(counts[0] for counts in tally.by_township.values()),
         "audit": audit.summary(cells_digest),
+        "audit_seconds_by_year": dict(audit.seconds_by_year),
         "audit_markdown": audit.markdown(cells_digest),
+        "release_record": release_record,
     }
+
+
+def write_package(out, name, package_spec, resources, sample, as_of, spec, audit, cells_digest):
+    descriptor = package_descriptor(
+        name,
+        package_spec,
+        resources,
+        sample=sample and package_spec.get("from_submissions", False),
+        as_of=as_of,
+        policy_source=spec["policy_source"],
+        licenses=spec["licenses"],
+    )
+    if name == "children":
+        descriptor["disclosure_audit"] = audit.summary(cells_digest)
+    write_descriptor(out / name, descriptor)
+    return descriptor
+
+
+def protect_children(cells, geo, lookups, published_before, fixes, sample, notice):
+    """The children's counts to publish, and the audit Report.
+
+    A year released before is reused exactly as published unless corrections name
+    its townships; a corrected year is suppressed and audited jointly with every
+    earlier version of it; a new year is suppressed on its own. The new counts of a
+    released year must agree with every published cell no correction touches.
+    """
+    finest = lookups["finest_level"]
+    frozen, history_by_group, problems = {}, {}, []
+    for year in sorted({k[0] for k in cells}):
+        chain = published_before.children.get(year)
+        if not chain:
+            continue
+        latest = chain[-1][1]
+        corrected = corrections.township_codes(fixes, year)
+        changed = disclosure.changed_keys(
+            {k: v for k, v in cells.items() if k[0] == year},
+            {k for k in cells if k[0] == year and k[1] == "township" and k[2] not in corrected},
+            geo.parent_of,
+        )
+        moved = [
+            k for k, v in latest.items() if v is not None and k not in changed and cells.get(k) != v
+        ]
+        if moved and not sample:
+            problems.append(released_year_problem(year, moved, geo, lookups))
+            continue
+        if not corrected and not moved:
+            frozen[year] = latest
+            continue
+        group_versions = published_before.versions(
+            year, lambda key: disclosure.prefecture_key(key, geo.parent_of)
+        )
+        for prefecture, (earlier, links) in group_versions.items():
+            unchanged = {
+                k
+                for k in cells
+                if k[0] == year
+                and k[1] == "township"
+                and k[2] not in corrected
+                and disclosure.prefecture_key(k, geo.parent_of) == prefecture
+            }
+            history_by_group[(year, prefecture)] = (
+                earlier,
+                [*links, unchanged if corrected else set()],
+            )
+    if problems:
+        raise InputRejected(problems)
+    fresh = {k: v for k, v in cells.items() if k[0] not in frozen}
+    try:
+        published, hidden, audit = disclosure.protect(
+            fresh, finest, geo.parent_of, history=history_by_group
+        )
+    except disclosure.CannotProtect as failure:
+        raise InputRejected(
+            cannot_protect(f, geo, lookups["series_names"]) for f in failure.findings
+        ) from failure
+    for values in frozen.values():
+        for key, value in values.items():
+            published[key] = value
+            if value is None:
+                hidden.add(key)
+        audit.count(values)
+    level_rank = {level: i for i, level in enumerate(aggregate.LEVELS)}
+    series_rank = {s: i for i, s in enumerate(aggregate.SERIES)}
+    ordered = sorted(published, key=lambda k: (k[0], level_rank[k[1]], k[2], series_rank[k[3]]))
+    rows = [
+        {
+            "year": key[0],
+            "level": key[1],
+            "area_code": key[2],
+            "series_code": key[3],
+            "count": None if key in hidden else published[key],
+            "status": "suppressed" if key in hidden else "published",
+            "data_source": notice,
+        }
+        for key in ordered
+    ]
+    return rows, audit
+
+
+def released_year_problem(year, moved, geo, lookups):
+    shown = "、".join(
+        f"{geo.area_name(k[1], k[2])}{lookups['series_names'][k[3]]}" for k in sorted(moved)[:5]
+    )
+    return Problem(
+        "children_counts",
+        "released-year",
+        f"{year} 年的困境儿童人数已经发布，新报送改变了 {len(moved)} 个已公布的格子（{shown}……），"
+        "但 corrections.csv 没有写明更正了哪些乡镇；请为每个改动的乡镇写一条更正（原因、日期）",
+        f"{year} was already released and {len(moved)} published cells would change with no "
+        "correction naming their townships; add a correction row (reason, date) for each",
+        value=year,
+    )
+
+
+def undeclared_changes(changes, published_before, fixes):
+    """Problems for released years of the other tables that changed with no correction."""
+    tables = {
+        "village_coverage": "village_coverage",
+        "coverage_by_area": "village_coverage",
+        "task_progress": "task_progress",
+    }
+    problems = []
+    for table, year, counts in changes:
+        source = tables.get(table)
+        if source is None or not year.isdigit():
+            continue
+        year = int(year)
+        if year not in published_before.years.get(source, ()):
+            continue
+        if counts["changed"] or counts["removed"]:
+            if not any(c.table == source and c.year == year for c in fixes):
+                problems.append(
+                    Problem(
+                        table,
+                        "released-year",
+                        f"{year} 年的 {table} 已经发布，这次改变了 {counts['changed'] + counts['removed']} 个值，"
+                        "但 corrections.csv 中没有这一年这张表的更正记录；请写明更正原因和日期",
+                        f"{table} {year} was already released and would change with no correction",
+                        value=year,
+                    )
+                )
+    return problems
+
+
+def release_resources(
+    out, before, record_row, release_id, changes, fixes, children_rows, status, geo, lookups
+):
+    """The release package: the releases list, the changes and corrections of each, every
+    published version of the children's counts, and the submission status."""
+    folder = out / "releases"
+    release_rows = list(before.releases)
+    change_rows = list(before.changes)
+    correction_rows = list(before.corrections)
+    history_rows = list(before.history_rows)
+    if record_row:
+        release_rows.append(record_row)
+        change_rows += [
+            {"release_id": release_id, "table_name": table, "year": year, **counts}
+            for table, year, counts in changes
+        ]
+        names = {
+            "children_counts": lambda code: geo.townships[code]["name"],
+            "village_coverage": lambda code: geo.villages[code]["name"],
+            "task_progress": lambda code: f"第{code}项任务",
+        }
+        correction_rows += [
+            {**c.row(), "release_id": release_id, "area_name": names[c.table](c.code)}
+            for c in fixes
+        ]
+        changed_years = {int(y) for t, y, _ in changes if t == "children_counts" and y.isdigit()}
+        new_years = changed_years | (
+            {r["year"] for r in children_rows} if not before.releases else set()
+        )
+        history_rows += [
+            {k: r[k] for k in ("year", "level", "area_code", "series_code", "count", "status")}
+            | {"release_id": release_id}
+            for r in children_rows
+            if r["year"] in new_years
+        ]
+    return [
+        TableWriter(folder, "releases", schemas.resource_schema("releases"))
+        .write_all(release_rows)
+        .close(),
+        TableWriter(folder, "release_changes", schemas.resource_schema("release_changes"))
+        .write_all(change_rows)
+        .close(),
+        TableWriter(folder, "corrections", schemas.resource_schema("corrections"))
+        .write_all(sorted(correction_rows, key=lambda r: r["correction_id"]))
+        .close(),
+        TableWriter(
+            folder, "children_counts_history", schemas.resource_schema("children_counts_history")
+        )
+        .write_all(history_rows)
+        .close(),
+        TableWriter(folder, "submission_status", schemas.resource_schema("submission_status"))
+        .write_all(status)
+        .close(),
+    ]
 
 
 def cannot_protect(finding, geo, series_names):
@@ -339,11 +558,12 @@ def cannot_protect(finding, geo, series_names):
     year, level, area, series = finding.key
     name = geo.area_name(level, area)
     rule_zh = {"pinned": "可被唯一确定", "narrow": "可能取值被缩小", "nonzero": "可被证明不为0"}
+    version = "" if finding.version == 0 else "（与此前发布的版本一起看）"
     return Problem(
         "children_counts",
         "disclosure-audit",
-        f"披露控制无法保护 {year} 年{name}({area})的“{series_names[series]}”人数"
-        f"({rule_zh[finding.rule]}):任何补充隐藏都不够,请在更高层级公布该系列或合并地区,"
+        f"披露控制无法保护 {year} 年{name}（{area}）的“{series_names[series]}”人数"
+        f"（{rule_zh[finding.rule]}）{version}：任何补充隐藏都不够，请在更高层级公布该系列或合并地区，"
         "或核对报送的数字",
         f"disclosure control cannot protect the {series} count of {area} in {year} "
         f"({finding.rule}): no further suppression is enough; publish the series at a coarser "
@@ -353,10 +573,6 @@ def cannot_protect(finding, geo, series_names):
     )
 
 
-def tally_rows(tally):
-    return sum(counts[0] for counts in tally.by_township.values())
-
-
 def validate_packages(out, packages):
     problems = []
     for name in packages:
@@ -364,7 +580,7 @@ def validate_packages(out, packages):
         problems += from_report(
             report,
             f"data/{name}",
-            "发布前校验失败(程序错误,请报告):",
+            "发布前校验失败（程序错误，请报告）：",
             "the package failed validation before publishing (a bug): ",
         )
     return problems

@@ -559,6 +559,14 @@ class Report:
     def hidden(self):
         return sum(self.hidden_by_level.values())
 
+    def count(self, values):
+        """Add a year published before and reused as it was ({key: count or None})."""
+        self.cells += len(values)
+        for key, value in values.items():
+            self.published_by_level[key[1]] += 1
+            if value is None:
+                self.hidden_by_level[key[1]] += 1
+
     def share_hidden(self, level):
         total = self.published_by_level[level]
         return self.hidden_by_level[level] / total if total else 0.0

@@ -91,6 +91,7 @@ def lookups(tables):
             chosen[(t["target_code"], t["year"])] = t["value"]
     role_of, expected_reporters = task_roles(tables)
     return {
+        "tables": tables,
         "role_of": role_of,
         "expected_reporters": expected_reporters,
         "unit_names": {u["unit_code"]: u["name"] for u in tables["units"]},

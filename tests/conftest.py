@@ -1,4 +1,5 @@
 import re
+import shutil
 import subprocess
 import sys
 from types import SimpleNamespace
@@ -6,17 +7,30 @@ from types import SimpleNamespace
 import pytest
 
 from pipeline import build
-from pipeline.paths import DIVISIONS_SOURCES, POLICY_TEXT, ROOT, SAMPLE_SUBMISSIONS
+from pipeline.paths import DATA, DIVISIONS_SOURCES, POLICY_TEXT, ROOT, SAMPLE_SUBMISSIONS
 
 
 @pytest.fixture(scope="session")
 def built(tmp_path_factory):
-    """The bundled sample built once into a temporary place (data/ in the repo is not touched)."""
+    """The bundled sample built once into a temporary place (data/ in the repo is not touched),
+    on top of the committed data and its release history, as `make build` would."""
     root = tmp_path_factory.mktemp("built")
+    shutil.copytree(DATA, root / "data")
     summary = build.build(
-        SAMPLE_SUBMISSIONS, DIVISIONS_SOURCES, root / "data", root / "chuxiong.db", quiet=True
+        SAMPLE_SUBMISSIONS,
+        DIVISIONS_SOURCES,
+        root / "data",
+        root / "chuxiong.db",
+        quiet=True,
+        releases_dir=root / "releases",
     )
-    return SimpleNamespace(data=root / "data", db=root / "chuxiong.db", summary=summary)
+    return SimpleNamespace(
+        data=root / "data",
+        db=root / "chuxiong.db",
+        zip=root / "downloads" / "chuxiong-open-data.zip",
+        releases=root / "releases",
+        summary=summary,
+    )
 
 
 @pytest.fixture(scope="session")
@@ -64,13 +78,6 @@ def portal_metadata(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def download_zip(tmp_path_factory):
-    """build/downloads/chuxiong-open-data.zip as `make build` writes it, in a temporary place."""
-    out = tmp_path_factory.mktemp("downloads") / "chuxiong-open-data.zip"
-    subprocess.run(
-        [sys.executable, "scripts/build_downloads.py", str(out)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-    )
-    return out
+def download_zip(built):
+    """build/downloads/chuxiong-open-data.zip as the build writes it."""
+    return built.zip

@@ -1,6 +1,7 @@
 """A build of the bundled sample: reproducible, valid, labelled, private, searchable."""
 
 import json
+import shutil
 import subprocess
 import sys
 
@@ -10,7 +11,7 @@ from pipeline import build
 from pipeline.paths import DATA, DIVISIONS_SOURCES, SAMPLE_SUBMISSIONS
 from tests.helpers import file_hashes
 
-PACKAGES = ["reference", "divisions", "facilities", "coverage", "children", "progress"]
+PACKAGES = ["reference", "divisions", "facilities", "coverage", "children", "progress", "releases"]
 
 
 def test_committed_packages_are_what_the_build_makes(built):
@@ -24,6 +25,7 @@ def test_committed_packages_are_what_the_build_makes(built):
 
 
 def test_building_twice_gives_identical_bytes(built, tmp_path):
+    shutil.copytree(DATA, tmp_path / "data")
     build.build(
         SAMPLE_SUBMISSIONS, DIVISIONS_SOURCES, tmp_path / "data", tmp_path / "db", quiet=True
     )

@@ -1,0 +1,295 @@
+"""Releases of real data: ids and notes computed by diffing, corrections of released years with a
+joint audit of every version, the store that keeps each release byte for byte, freshness."""
+
+import csv
+import datetime
+import hashlib
+import io
+import json
+import shutil
+
+import pytest
+import yaml
+
+from pipeline import build
+from pipeline.paths import DIVISIONS_SOURCES, SAMPLE_SUBMISSIONS
+from pipeline.problems import InputRejected
+from pipeline.reading import decode
+from tests.attacker import Attack
+from tests.helpers import file_hashes
+
+FIRST, SECOND = datetime.date(2026, 12, 1), datetime.date(2026, 12, 5)
+YEAR, COUNTY = 2024, "532322"
+
+
+def read(path):
+    with open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def digest(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Site:
+    """A real (not sample) submissions folder outside the repository, and where it publishes."""
+
+    def __init__(self, root):
+        self.root = root
+        self.submissions = root / "submissions"
+        shutil.copytree(SAMPLE_SUBMISSIONS, self.submissions)
+        manifest = self.submissions / "submission.yml"
+        data = yaml.safe_load(manifest.read_text("utf-8"))
+        data["sample"] = False
+        manifest.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+        self.data, self.db, self.store = (
+            root / "data",
+            root / "build" / "chuxiong.db",
+            root / "releases",
+        )
+
+    def build(self, today):
+        return build.build(
+            self.submissions,
+            DIVISIONS_SOURCES,
+            self.data,
+            self.db,
+            quiet=True,
+            today=today,
+            releases_dir=self.store,
+        )
+
+    def county(self, code=COUNTY):
+        return next(self.submissions.glob(f"{code}_*"))
+
+    def edit_children(self, change):
+        path = self.county() / "children_counts.csv"
+        raw = path.read_bytes()
+        text, _ = decode(raw, path.name)
+        rows = list(csv.reader(io.StringIO(text)))
+        township = change(rows)
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows(rows)
+        path.write_bytes(
+            out.getvalue().encode("utf-8-sig" if raw[:3] == b"\xef\xbb\xbf" else "utf-8")
+        )
+        return township
+
+    def add_correction(self, township, year=YEAR, reason="核对台账后更正：重复统计1人"):
+        path = self.submissions / "corrections.csv"
+        header = "更正编号,更正日期,更正的表,年份或报告期,乡镇、村（居）委会代码或任务序号,更正原因,发现途径\r\n"
+        existing = path.read_text("utf-8-sig") if path.exists() else header
+        number = existing.count("\n")
+        line = (
+            f"C2026-{number:03d},2026-12-03,children_counts,{year},{township},{reason},县市自查\r\n"
+        )
+        path.write_text(existing + line, encoding="utf-8-sig")
+
+
+def bump(rows, year=YEAR, by=1):
+    """Add `by` to one township's 贫困家庭儿童 and its total in one year; return the township."""
+    header = rows[0]
+    low, total = header.index("贫困家庭儿童"), header.index("困境儿童总数（去重）")
+    for row in rows[1:]:
+        if row[0] == str(year) and int(row[low]) > 30:
+            row[low] = str(int(row[low]) + by)
+            row[total] = str(int(row[total]) + by)
+            return row[1]
+    raise AssertionError("no township to change")
+
+
+@pytest.fixture(scope="module")
+def corrected(tmp_path_factory):
+    """Release 1, then a correction of a released year and release 2."""
+    site = Site(tmp_path_factory.mktemp("site"))
+    first = site.build(FIRST)
+    kept = {
+        name: digest(site.store / first["release"] / name)
+        for name in ("chuxiong.db", "chuxiong-open-data.zip", "manifest.json")
+    }
+    first_rows = read(site.data / "children" / "children_counts.csv")
+    township = site.edit_children(bump)
+    site.add_correction(township)
+    second = site.build(SECOND)
+    return site, first, second, kept, first_rows, township
+
+
+def test_a_first_real_build_is_release_one_of_its_day(tmp_path):
+    site = Site(tmp_path)
+    summary = site.build(FIRST)
+    assert summary["release"] == "2026-12-01.1" and summary["new_release"]
+    [row] = read(site.data / "releases" / "releases.csv")
+    assert row["notes"] == "首次发布。" and row["sample"] == "false"
+    assert (site.store / "current").resolve().name == "2026-12-01.1"
+    manifest = json.loads((site.store / "2026-12-01.1" / "manifest.json").read_text("utf-8"))
+    for name, entry in manifest["files"].items():
+        path = site.store / "2026-12-01.1" / name if "/" not in name else site.data / name[5:]
+        assert digest(path) == entry["sha256"], name
+    again = site.build(FIRST)
+    assert again["release"] == "2026-12-01.1" and not again["new_release"]
+
+
+def test_a_released_year_changed_without_a_correction_is_refused(tmp_path):
+    site = Site(tmp_path)
+    site.build(FIRST)
+    before = file_hashes(site.data, site.db, site.store)
+    site.edit_children(bump)
+    with pytest.raises(InputRejected) as rejected:
+        site.build(SECOND)
+    [problem] = rejected.value.problems
+    assert problem.rule == "released-year" and problem.value == YEAR
+    assert "corrections.csv" in problem.zh and "correction" in problem.en
+    assert file_hashes(site.data, site.db, site.store) == before
+
+
+def test_the_second_release_lists_exactly_the_correction(corrected):
+    site, first, second, _, _, township = corrected
+    assert second["release"] == "2026-12-05.1" and second["new_release"]
+    releases = read(site.data / "releases" / "releases.csv")
+    assert [r["release_id"] for r in releases] == [first["release"], second["release"]]
+    assert releases[1]["previous_release"] == first["release"] and releases[1]["corrections"] == "1"
+    changes = [
+        r
+        for r in read(site.data / "releases" / "release_changes.csv")
+        if r["release_id"] == second["release"]
+    ]
+    assert {(r["table_name"], r["year"]) for r in changes} == {("children_counts", str(YEAR))}
+    [log] = read(site.data / "releases" / "corrections.csv")
+    assert (log["release_id"], log["code"], log["year"]) == (second["release"], township, str(YEAR))
+    assert log["reason"].startswith("核对台账") and log["area_name"]
+    assert "更正" in releases[1]["notes"] and "children_counts" in releases[1]["notes"]
+
+
+def test_the_first_release_stays_downloadable_byte_for_byte(corrected):
+    site, first, _, kept, _, _ = corrected
+    for name, value in kept.items():
+        assert digest(site.store / first["release"] / name) == value, name
+    assert (site.store / "current").resolve().name == "2026-12-05.1"
+
+
+def test_the_history_keeps_both_versions_and_an_attacker_learns_nothing(corrected):
+    site, first, second, _, first_rows, township = corrected
+    history = read(site.data / "releases" / "children_counts_history.csv")
+    old = [r for r in history if r["release_id"] == first["release"] and r["year"] == str(YEAR)]
+    new = [r for r in history if r["release_id"] == second["release"]]
+    assert {r["year"] for r in new} == {str(YEAR)}
+    fields = ("year", "level", "area_code", "series_code", "count", "status")
+    assert sorted(tuple(r[f] for f in fields) for r in old) == sorted(
+        tuple(r[f] for f in fields) for r in first_rows if r["year"] == str(YEAR)
+    )
+    assert len(old) == len(new)
+    divisions = read(DIVISIONS_SOURCES / "townships.csv")
+    finest = {
+        r["series_code"]: r["finest_level"]
+        for r in read(site.data / "reference" / "publication_levels.csv")
+    }
+    attack = Attack(
+        list(finest),
+        finest,
+        [t["township_code"] for t in divisions],
+        old,
+        later=[new],
+        changed=[{(YEAR, township)}],
+    )
+    assert attack.leaks(YEAR) == []
+
+
+def test_a_correction_that_would_leak_by_differencing_is_repaired(tmp_path):
+    """A township total that was published moves into the small range: hidden alone, the
+    county totals of the two versions would give it away; the joint audit hides more."""
+    site = Site(tmp_path)
+    site.build(FIRST)
+
+    def make_small(rows):
+        header = rows[0]
+        total = header.index("困境儿童总数（去重）")
+        categories = [
+            header.index(t)
+            for t in (
+                "孤儿",
+                "艾滋病病毒感染儿童",
+                "事实无人抚养儿童",
+                "重残儿童",
+                "重病儿童",
+                "贫困家庭儿童",
+                "流浪儿童",
+                "家庭监护缺失或监护不当儿童",
+            )
+        ]
+        for row in rows[1:]:
+            if row[0] == str(YEAR) and 12 <= int(row[total]) <= 60:
+                for index in categories:
+                    row[index] = "0"
+                row[header.index("贫困家庭儿童")] = "6"
+                row[total] = "6"
+                return row[1]
+        raise AssertionError("no township to change")
+
+    township = site.edit_children(make_small)
+    site.add_correction(township, reason="核对后更正")
+    summary = site.build(SECOND)
+    history = read(site.data / "releases" / "children_counts_history.csv")
+    versions = [
+        [r for r in history if r["release_id"] == release and r["year"] == str(YEAR)]
+        for release in (f"{FIRST}.1", summary["release"])
+    ]
+    finest = {
+        r["series_code"]: r["finest_level"]
+        for r in read(site.data / "reference" / "publication_levels.csv")
+    }
+    attack = Attack(
+        list(finest),
+        finest,
+        [t["township_code"] for t in read(DIVISIONS_SOURCES / "townships.csv")],
+        versions[0],
+        later=[versions[1]],
+        changed=[{(YEAR, township)}],
+    )
+    assert attack.leaks(YEAR) == []
+    hidden = [r for r in versions[1] if r["status"] == "suppressed"]
+    assert any(r["area_code"] == township for r in hidden)
+    assert len(hidden) > len([r for r in versions[0] if r["status"] == "suppressed"])
+
+
+def test_a_correction_of_a_year_never_published_is_refused(tmp_path):
+    site = Site(tmp_path)
+    site.build(FIRST)
+    site.add_correction("532322100", year=2030)
+    with pytest.raises(InputRejected) as rejected:
+        site.build(SECOND)
+    assert {p.rule for p in rejected.value.problems} >= {"correction"}
+
+
+def test_the_late_county_is_flagged_with_its_days(built):
+    rows = read(built.data / "releases" / "submission_status.csv")
+    late = [r for r in rows if r["status"] == "late"]
+    assert late == [
+        {
+            "submitter_code": "532328",
+            "submitter_name": "元谋县",
+            "year": "2025",
+            "due_on": "2026-03-31",
+            "submitted_on": "2026-05-12",
+            "status": "late",
+            "days_late": "42",
+            "gap_reason": "",
+        }
+    ]
+    assert {r["status"] for r in rows} == {"on_time", "late"}
+
+
+def test_a_declared_gap_is_published_with_its_reason(tmp_path):
+    site = Site(tmp_path)
+    folder = site.county("532329")
+    shutil.rmtree(folder)
+    manifest = site.submissions / "submission.yml"
+    data = yaml.safe_load(manifest.read_text("utf-8"))
+    data["gaps"] = [{"county": "532329", "table": "all", "year": "all", "reason": "尚未报送"}]
+    manifest.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    site.build(FIRST)
+    rows = [
+        r
+        for r in read(site.data / "releases" / "submission_status.csv")
+        if r["submitter_code"] == "532329"
+    ]
+    assert rows and all(r["status"] == "gap" and r["gap_reason"] == "尚未报送" for r in rows)
