@@ -59,6 +59,7 @@ class CoverageTally:
                 "area_code": code,
                 "area_name": divisions.area_name(level, code),
                 "county_code": county,
+                "county_name": divisions.counties[county]["name"] if county else None,
                 "villages": villages,
                 "villages_with_home": homes,
                 "home_coverage_pct": percent(homes, villages),

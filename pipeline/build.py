@@ -185,7 +185,7 @@ def stage(staging, submissions_dir, divisions_dir, data_dir, progress, today):
             tables.get("village_coverage", []), key=lambda r: (r["village_code"], r["year"])
         ):
             tally.add(row)
-            coverage_writer.write({**row, "data_source": source})
+            coverage_writer.write({**row, **names_of(row, geo), "data_source": source})
         children_rows.extend(tables.get("children_counts", []))
         for row in tables.get("task_progress", []):
             progress_rows.append({**row, "data_source": source})
@@ -239,9 +239,22 @@ def stage(staging, submissions_dir, divisions_dir, data_dir, progress, today):
         .write_all(children_rows)
         .close()
     ]
-    facilities = locations.publishable_rows(
-        facilities, lookups["custody_types"], lookups["housed_in"]
-    )
+    type_names = {code: name for name, code in lookups["facility_type_codes"].items()}
+    facilities = [
+        {**row, **names_of(row, geo), "facility_type_name": type_names[row["facility_type"]]}
+        for row in locations.publishable_rows(
+            facilities, lookups["custody_types"], lookups["housed_in"]
+        )
+    ]
+    task_titles = {t["task_no"]: t["title"] for t in lookups["tables"]["tasks"]}
+    progress_rows = [
+        {
+            **row,
+            "task_title": task_titles[row["task_no"]],
+            "unit_name": lookups["unit_names"][row["unit_code"]],
+        }
+        for row in progress_rows
+    ]
     resources["facilities"] = [
         TableWriter(out / "facilities", "facilities", schemas.resource_schema("facilities"))
         .write_all(sorted(facilities, key=lambda r: r["facility_id"]))
@@ -286,7 +299,12 @@ def stage(staging, submissions_dir, divisions_dir, data_dir, progress, today):
     changes = releases.diff(data_dir if previous else staging / "nothing", out, spec["packages"])
     if not sample and (problems := undeclared_changes(changes, published_before, fixes)):
         raise InputRejected(problems)
-    if previous and not changes and not fixes:
+    if (
+        previous
+        and not fixes
+        and previous.get("builder") == releases.builder()
+        and releases.same_files(data_dir, out, spec["packages"])
+    ):
         release_id = previous["release_id"]
         record_row = None  # the same release again
     else:
@@ -353,6 +371,18 @@ def stage(staging, submissions_dir, divisions_dir, data_dir, progress, today):
         "audit_markdown": audit.markdown(cells_digest),
         "release_record": release_record,
     }
+
+
+def names_of(row, geo):
+    """The names beside the codes of a row (county, township, village), for the packages."""
+    out = {}
+    if row.get("county_code"):
+        out["county_name"] = geo.counties[row["county_code"]]["name"]
+    if row.get("township_code"):
+        out["township_name"] = geo.townships[row["township_code"]]["name"]
+    if row.get("village_code"):
+        out["village_name"] = geo.villages[row["village_code"]]["name"]
+    return out
 
 
 def write_package(out, name, package_spec, resources, sample, as_of, spec, audit, cells_digest):
@@ -443,6 +473,7 @@ def protect_children(cells, geo, lookups, published_before, fixes, sample, notic
             "level": key[1],
             "area_code": key[2],
             "series_code": key[3],
+            "area_name": geo.area_name(key[1], key[2]),
             "count": None if key in hidden else published[key],
             "status": "suppressed" if key in hidden else "published",
             "data_source": notice,

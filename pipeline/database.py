@@ -16,7 +16,14 @@ import sqlite_utils
 
 from .paths import SOURCES
 
-SQL_TYPES = {"integer": int, "number": float, "boolean": int, "string": str, "date": str}
+SQL_TYPES = {
+    "integer": int,
+    "number": float,
+    "boolean": int,
+    "string": str,
+    "date": str,
+    "geojson": str,
+}
 
 # Foreign keys that cross package boundaries (Frictionless keeps keys within a package).
 CROSS_PACKAGE_KEYS = {
@@ -154,12 +161,69 @@ def add_search(db):
         )
 
 
+def add_dictionary(db, tables):
+    """_columns: every published column's Chinese title, description and value labels, so that
+    a database (any release's) carries what the portal needs to show its columns in Chinese."""
+    db["_columns"].insert_all(
+        (
+            {
+                "table_name": table,
+                "column_name": field["name"],
+                "position": position,
+                "title": field.get("title"),
+                "description": (field.get("description") or "").split(" / ")[0] or None,
+                "type": field["type"],
+                "categories": json.dumps(
+                    {c["value"]: c["label"] for c in field["categories"]}, ensure_ascii=False
+                )
+                if field.get("categories")
+                else None,
+            }
+            for table, schema in tables.items()
+            for position, field in enumerate(schema["fields"])
+        ),
+        pk=("table_name", "column_name"),
+    )
+
+
+def add_packages(db, data_dir, package_names):
+    """_packages: each package's descriptor (title, description, licence, "as of", resources
+    with their bytes and hashes), so that the catalogue is generated from the database served."""
+    rows = []
+    for position, name in enumerate(package_names):
+        descriptor = json.loads((Path(data_dir) / name / "datapackage.json").read_text("utf-8"))
+        rows.append(
+            {
+                "name": name,
+                "position": position,
+                "title": descriptor["title"],
+                "description": descriptor["description"],
+                "as_of": descriptor.get("as_of"),
+                "sample": 1 if descriptor.get("sample") else 0,
+                "descriptor": json.dumps(
+                    {k: v for k, v in descriptor.items() if k != "resources"}
+                    | {
+                        "resources": [
+                            {k: r[k] for k in ("name", "path", "bytes", "hash")}
+                            | {"title": r["schema"].get("description", "").split(" / ")[0]}
+                            for r in descriptor["resources"]
+                        ]
+                    },
+                    ensure_ascii=False,
+                ),
+            }
+        )
+    db["_packages"].insert_all(rows, pk="name")
+
+
 def build(data_dir, package_names, path):
     """Create the database at `path` (which must not exist yet)."""
     db = sqlite_utils.Database(path)
     db.conn.execute("PRAGMA journal_mode = DELETE")
     with db.conn:
         tables = load_packages(db, data_dir, package_names)
+        add_dictionary(db, tables)
+        add_packages(db, data_dir, package_names)
         add_foreign_keys(db, tables)
         for table, indexes in INDEXES.items():
             for columns in indexes:

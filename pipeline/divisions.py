@@ -6,6 +6,7 @@ synthetic benchmark sets, from the folder the generator wrote).
 """
 
 import csv
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,8 +56,13 @@ def load(folder=DIVISIONS_SOURCES):
     seats = {}
     if (folder / "county_seats.csv").exists():
         seats = {row["county_code"]: row for row in read_csv(folder / "county_seats.csv")}
+    outlines = {}
+    if (folder / "county_boundaries.geojson").exists():
+        collection = json.loads((folder / "county_boundaries.geojson").read_text("utf-8"))
+        outlines = {f["properties"]["county_code"]: f for f in collection["features"]}
     for row in read_csv(folder / "counties.csv"):
         seat = seats.get(row["county_code"], {})
+        outline = outlines.get(row["county_code"])
         divisions.counties[row["county_code"]] = {
             **row,
             "seat_name": seat.get("seat_name") or None,
@@ -68,6 +74,9 @@ def load(folder=DIVISIONS_SOURCES):
             "former_code": seat.get("former_code") or None,
             "former_name": seat.get("former_name") or None,
             "change_note": seat.get("change_note") or None,
+            "label_longitude": outline["properties"]["label_longitude"] if outline else None,
+            "label_latitude": outline["properties"]["label_latitude"] if outline else None,
+            "boundary": json.dumps(outline["geometry"], separators=(",", ":")) if outline else None,
         }
         divisions.villages_by_county[row["county_code"]] = []
         divisions.townships_by_county[row["county_code"]] = []

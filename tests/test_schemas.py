@@ -24,6 +24,7 @@ FIELD_KEYS = {
     "falseValues",
     "example",
     "rdfType",
+    "categories",
 }
 CONSTRAINTS = {
     "required",
@@ -69,6 +70,10 @@ def test_every_schema_is_a_valid_table_schema_with_known_keys(path):
         for key in ("title", "description"):
             if key in field:
                 assert isinstance(field[key], str) and field[key].strip(), (field["name"], key)
+        if "categories" in field:  # Table Schema v2: every allowed value has a Chinese label
+            values = [c["value"] for c in field["categories"]]
+            assert values == field["constraints"]["enum"], field["name"]
+            assert all(re.search("[\u4e00-\u9fff]", c["label"]) for c in field["categories"])
 
 
 def descriptions():
