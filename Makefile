@@ -42,14 +42,7 @@ handbook: data
 
 ## serve: the portal and, under /handbook/, the handbook, from one process on one port
 serve: build
-	$(BIN)/datasette inspect $(DB) --inspect-file build/inspect.json
-	$(BIN)/datasette serve -i $(DB) --inspect-file build/inspect.json \
-		--metadata build/metadata.json --plugins-dir plugins --template-dir templates \
-		--static static:static --setting suggest_facets off \
-		--setting sql_time_limit_ms 2000 --setting max_returned_rows 2000 \
-		--setting max_csv_mb 100 --setting default_cache_ttl 3600 \
-		--setting facet_time_limit_ms 500 --setting default_page_size 50 \
-		--host 127.0.0.1 --port $(PORT)
+	$(BIN)/python -m serving.worker --port $(PORT)
 
 ## browser: Debian's Chromium and a CJK font for the browser tests (as root, from Debian's registry)
 browser:

@@ -2,7 +2,7 @@
 
     python scripts/bench_portal.py [--requests 400] [--concurrency 10]
 
-Starts both servers on loopback ports (the portal as `make serve` runs it), sends a fixed number of requests per
+Starts both servers on loopback ports (the portal as `make serve` runs it: serving.worker), sends a fixed number of requests per
 page at a fixed concurrency (bounded, stops by itself), and prints requests per
 second and p50/p99 latency for the home page, a table page and a JSON API call,
 with the portal/plain ratio. Run `make build` first.
@@ -22,7 +22,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.portal_server import serve_options  # noqa: E402
+from tests.portal_server import served  # noqa: E402
 
 PAGES = {
     "home page": "/",
@@ -90,37 +90,22 @@ def main():
     parser.add_argument("--concurrency", type=int, default=10)
     args = parser.parse_args()
     database = str(ROOT / "build" / "chuxiong.db")
-    options = [o for o in serve_options() if o not in ("-i", "--inspect-file")]
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "datasette",
-            "inspect",
-            database,
-            "--inspect-file",
-            str(ROOT / "build" / "inspect.json"),
-        ],
-        cwd=ROOT,
-        check=True,
-    )
-    servers = {
-        "plain datasette": start([database]),
-        "portal": start(
-            ["-i", database, "--inspect-file", str(ROOT / "build" / "inspect.json"), *options]
-        ),
-    }
+    plain = start([database])
+    log = ROOT / "build" / "bench-portal.log"
+    portal = served(ROOT / "releases", ROOT / "build" / "metadata.json", log)
+    servers = {"plain datasette": plain[1]}
     results = {}
     try:
-        for name, (_, url) in servers.items():
+        servers["portal"] = portal.__enter__()
+        for name, url in servers.items():
             for page, path in PAGES.items():
                 results[(name, page)] = asyncio.run(
                     load(url + path, args.requests, args.concurrency)
                 )
     finally:
-        for process, _ in servers.values():
-            process.terminate()
-            process.wait(10)
+        plain[0].terminate()
+        plain[0].wait(10)
+        portal.__exit__(None, None, None)
     print(f"{args.requests} requests per page, {args.concurrency} concurrent connections, loopback")
     print(f"{'page':<12}{'server':<17}{'req/s':>8}{'p50 ms':>9}{'p99 ms':>9}")
     for page in PAGES:

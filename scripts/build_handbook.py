@@ -475,6 +475,7 @@ def dictionary_page():
         "boolean": "是/否",
         "date": "日期",
         "string": "文本",
+        "geojson": "地理形状（GeoJSON）",
     }
     page = ["# 数据字典", "", "每个数据包的每张表、每个字段,由发布的表结构(Table Schema)生成。", ""]
     for path in sorted(DATA.glob("*/datapackage.json")):

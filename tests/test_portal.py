@@ -1,6 +1,11 @@
-"""The portal through Datasette's own test client: every page type, query, plugin and download."""
+"""The portal through Datasette's own test client, built as every server builds it
+(serving/app.py): every page type in Chinese, links that lead somewhere, limits, caching,
+CSV that spreadsheets cannot run, the catalogue, releases."""
 
 import asyncio
+import base64
+import hashlib
+import html
 import io
 import json
 import re
@@ -8,11 +13,15 @@ import zipfile
 
 import pytest
 import yaml
-from datasette.app import Datasette
+from rdflib import Graph, Namespace
+from rdflib.namespace import DCAT, DCTERMS, RDF
+
+DCAT3 = Namespace(str(DCAT))  # DCAT 3 terms (dcat:version) rdflib's DCAT 2 namespace lacks
 
 from pipeline.paths import ROOT
+from portal import config as portal_config
+from serving.app import make_datasette
 from tests.helpers import COUNTY_NAMES
-from tests.portal_server import settings
 
 QUERIES = [
     "search?q=督导员",
@@ -23,12 +32,30 @@ QUERIES = [
     "townships_without_station",
     "facilities_by_type_and_county",
 ]
-
-
-@pytest.fixture(scope="module")
-def site(built, handbook, download_zip, monkeypatch_module):
-    monkeypatch_module.setenv("PORTAL_HANDBOOK_DIR", str(handbook / "site"))
-    monkeypatch_module.setenv("PORTAL_DOWNLOAD", str(download_zip))
+PAGES = [
+    "/",
+    "/county/532329",
+    "/county/532301",
+    "/search?q=孤儿",
+    "/search?q=儿童",
+    "/search",
+    "/map",
+    "/map?township=532329101",
+    "/-/releases",
+    "/-/report",
+    "/chuxiong",
+    "/chuxiong/facilities",
+    "/chuxiong/village_coverage",
+    "/chuxiong/children_counts",
+    "/chuxiong/coverage_by_area?county_code=532329&level=township&year=2025",
+    "/chuxiong/task_progress",
+    "/chuxiong/facilities/532301-F001",
+    "/chuxiong/units/civil_affairs",
+    "/chuxiong/tasks/8",
+    "/chuxiong/facility_map",
+    "/chuxiong/submission_status",
+    "/chuxiong?sql=select+name%2C+county_code+from+facilities+limit+5",
+] + [f"/chuxiong/{q}" for q in QUERIES]
 
 
 @pytest.fixture(scope="module")
@@ -38,200 +65,345 @@ def monkeypatch_module():
 
 
 @pytest.fixture(scope="module")
-def ds(built, site, portal_metadata):
-    metadata = json.loads(portal_metadata.read_text("utf-8"))
-    return Datasette(
-        [],
-        immutables=[str(built.db)],
-        metadata=metadata,
-        plugins_dir=str(ROOT / "plugins"),
-        template_dir=str(ROOT / "templates"),
-        static_mounts=[("static", str(ROOT / "static"))],
-        settings=settings(),
-    )
+def ds(built, handbook, portal_metadata, monkeypatch_module):
+    monkeypatch_module.setenv("PORTAL_HANDBOOK_DIR", str(handbook / "site"))
+    portal_config.config.cache_clear()
+    datasette = make_datasette(built.releases, portal_metadata)
+    asyncio.run(datasette.invoke_startup())
+    return datasette
 
 
-def get(ds, path):
-    return asyncio.run(ds.client.get(path, follow_redirects=False))
+def get(ds, path, **kwargs):
+    return asyncio.run(ds.client.get(path, follow_redirects=False, **kwargs))
 
 
-def visible_english(html):
-    """Interface text left in English (code-like names and numbers are fine)."""
-    html = re.sub(r"<(script|style|textarea|pre|title|code)[^>]*>.*?</\1>", "", html, flags=re.S)
-    html = re.sub(r"<h1[^>]*>.*?</h1>", "", html, flags=re.S)  # table, row and SQL names
-    texts = {t.strip() for t in re.findall(r">([^<>]+)<", html)}
-    return sorted(
-        t
-        for t in texts
-        if re.search(r"[A-Za-z]{3,}", t)
-        and not re.search(r"[\u4e00-\u9fff]", t)
-        and not re.fullmatch(
-            r"[a-z0-9_,. |()*&;:▼▲\-]+|CSV|JSON|json|SQL|chuxiong\.db|[\d,]+|/\S+", t
-        )
-    )
+def request(ds, method, path, headers=None):
+    return asyncio.run(ds.client.request(method, path, headers=headers or {}))
 
 
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/",
-        "/chuxiong",
-        "/chuxiong/facilities",
-        "/chuxiong/village_coverage",
-        "/chuxiong/facilities/532301-F001",
-        "/chuxiong/facility_map",
-        "/chuxiong?sql=select+count(*)+from+facilities",
-    ]
-    + [f"/chuxiong/{q}" for q in QUERIES],
-)
-def test_pages_are_in_chinese_with_the_sample_notice(ds, path):
+def visible_text(page):
+    page = re.sub(r"<(script|style|textarea|pre|code|svg)[^>]*>.*?</\1>", " ", page, flags=re.S)
+    page = re.sub(r"<[^>]+>", " ", page)
+    return html.unescape(page)
+
+
+def english_words(page):
+    """Interface words left in English: runs of Latin letters that are not codes, formats or
+    data (a visitor's search term, a table's API name in a tooltip is fine)."""
+    allowed = {
+        "CSV",
+        "JSON",
+        "SQL",
+        "SQLite",
+        "Excel",
+        "CC",
+        "BY",
+        "DCAT-AP",
+        "DCAT",
+        "JSON-LD",
+        "Turtle",
+        "HIV",
+        "ZIP",
+        "Frictionless",
+        "WGS-",
+        "SHA-",
+        "MB",
+        "OK",
+        "SELECT",
+        "BOM",
+        "UTF-",
+        "GeoJSON",
+        "CGCS",
+    }
+    page = re.sub(r"<(td|dd)\b[^>]*>.*?</\1>", " ", page, flags=re.S)  # data values
+    words = re.findall(r"[A-Za-z][A-Za-z\-]{2,}", visible_text(page))
+    return sorted({w for w in words if w not in allowed and not w.islower()})
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_type_is_chinese_with_the_notices(ds, path):
     response = get(ds, path)
     assert response.status_code == 200, path
-    assert '<html lang="zh-CN">' in response.text
-    assert "示例数据,非真实统计" in response.text
-    assert visible_english(response.text) == [], path
+    page = response.text
+    assert '<html lang="zh-CN">' in page
+    title = re.search(r"<title>(.*?)</title>", page, re.S).group(1)
+    assert re.search(r"[\u4e00-\u9fff]", title) and not re.search(r"[A-Za-z]{4,}", title), title
+    assert '<meta name="description"' in page
+    assert "示例数据，非真实统计" in page
+    assert "数据版本" in page and "数据截至" in page
+    assert "报告数据问题" in page and "/handbook/index.html" in page
+    assert english_words(page) == [], (path, english_words(page))
 
 
-def test_error_page_is_chinese(ds):
-    response = get(ds, "/chuxiong/no_such_table")
-    assert response.status_code == 404
-    assert "找不到数据表" in response.text and visible_english(response.text) == []
+def test_column_headers_and_coded_values_are_chinese_and_codes_link(ds):
+    page = get(ds, "/chuxiong/children_counts?year=2025&level=county&area_code=532329").text
+    header = re.search(r"<thead>.*?</thead>", page, re.S).group(0)
+    for title in ("年份", "层级", "区划代码", "区划名称", "系列代码", "人数", "状态"):
+        assert title in header
+    assert ">县市<" in page and ">公布<" in page  # coded values by their labels
+    assert 'href="/county/532329"' in page  # an area links to its county page
+    facilities = get(ds, "/chuxiong/facilities").text
+    assert 'href="/county/532301#t532301101"' in facilities  # a township to its section
+    assert ">临时监护儿童的机构<" in facilities
 
 
-def test_home_answers_before_the_question(ds):
-    html = get(ds, "/").text
-    for county in COUNTY_NAMES:
-        assert county in html
-    assert "数据截至 <strong>2025-12-31</strong>" in html
-    assert html.count("<svg viewBox") >= 12
-    assert 'class="target"' in html  # the target line
-    county_map = re.search(r'<svg[^>]*class="chart map".*?</svg>', html, re.S).group(0)
-    assert county_map.count("<circle") == 10
-    for word in ["已完成", "州民政局", "牵头", "服务地图", "督查查询", "工作手册", "下载数据"]:
-        assert word in html
-    assert "/chuxiong/tasks_late" in html and "/chuxiong/facility_map" in html
+def test_result_rows_link_to_what_they_name(ds):
+    late = get(ds, "/chuxiong/tasks_late").text
+    rows = re.findall(r"<tr>.*?</tr>", late.split("<tbody>")[1], re.S)
+    assert rows
+    for row in rows:
+        assert re.search(r'href="/chuxiong/units/[a-z_]+"', row)  # the unit responsible
+        assert re.search(r'href="/chuxiong/tasks/\d+"', row)  # and the task
+    below = get(ds, "/chuxiong/below_target?year=2020").text
+    assert re.search(r'href="/county/\d{6}(#t\d{9})?"', below)
+    missing = get(ds, "/chuxiong/villages_without_supervisor?year=2025&county_code=").text
+    if "<tbody>" in missing:
+        assert 'href="/county/' in missing
+
+
+def test_an_inspector_reaches_the_unit_of_a_late_task_in_one_click(ds):
+    home = get(ds, "/").text
+    section = home.split('id="late"')[1].split("</table>")[0]
+    units = re.findall(r'href="(/chuxiong/units/[a-z_]+)"', section)
+    assert units
+    unit = get(ds, units[0]).text
+    assert "负责的重点任务" in unit and "第" in unit
+
+
+def test_a_resident_reaches_their_county_in_one_click(ds):
+    home = get(ds, "/").text
+    for name in COUNTY_NAMES:
+        assert name in home
+    links = set(re.findall(r'href="(/county/\d{6})"', home))
+    assert len(links) == 10
+    county = get(ds, "/county/532329").text
+    for section in (
+        "历年覆盖率与目标",
+        "各乡镇排名",
+        "还没有儿童之家或督导员的村",
+        "服务机构",
+        "困境儿童人数",
+        "报送情况",
+    ):
+        assert section in county
+    assert "/map?county=532329" in county
+    assert county.count("<svg") >= 3 and 'role="img"' in county
 
 
 def test_every_link_on_the_home_page_works(ds):
-    html = get(ds, "/").text
-    links = sorted(set(re.findall(r'href="(/[^"#]*)"', html)))
-    assert len(links) > 40
+    home = get(ds, "/").text
+    links = sorted(set(re.findall(r'href="(/[^"#]*)"', home)))
+    assert len(links) > 50
     for link in links:
-        link = link.replace("&amp;", "&")
+        link = html.unescape(link)
         response = get(ds, link)
         if response.status_code == 302:
             response = get(ds, response.headers["location"])
         assert response.status_code == 200, link
 
 
-def test_suppressed_counts_are_gaps_in_the_charts(ds):
-    html = get(ds, "/").text
-    assert "流浪儿童" in html and "隐藏:" in html
+def test_charts_are_images_with_a_text_alternative_and_no_links_inside(ds):
+    page = get(ds, "/").text
+    for svg in re.findall(r"<svg.*?</svg>", page, re.S):
+        if 'role="img"' in svg:
+            assert "<a " not in svg and "<title" in svg and "<desc" in svg
+    assert re.search(r'<svg[^>]*class="chart map choropleth"', page)
+    assert "<caption>" in page  # the coverage table beside the charts
 
 
-def test_canned_queries_have_chinese_titles_and_descriptions(ds):
-    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))
-    queries = metadata["databases"]["chuxiong"]["queries"]
-    assert len(queries) == 7
-    for query in queries.values():
-        assert re.search(r"[\u4e00-\u9fff]", query["title"]) and len(query["description"]) > 15
-    rows = get(ds, "/chuxiong/below_target.json?year=2020&_shape=array").json()
-    assert rows and all(r["层级"] in ("county", "township") for r in rows)
-    late = get(ds, "/chuxiong/tasks_late.json?_shape=array").json()
-    assert late and all(r["状态"] in ("滞后", "逾期未完成") for r in late)
-    assert all(r["牵头单位"] for r in late)
+def test_search_groups_results_with_links_and_marks(ds):
+    page = get(ds, "/search?q=工作站").text
+    assert "<h2" in page and "服务机构" in page
+    assert "<mark>工作站</mark>" in page
+    assert re.search(r'href="/chuxiong/facilities/532\d{3}-F\d+"', page)
+    assert "/handbook/search.html?q=" in page
+    assert "select" not in visible_text(page).lower()  # no SQL on the page
+    assert "/chuxiong/search?q=" in page  # but the query behind it is one click away
+    assert "没有找到" in get(ds, "/search?q=不存在的词语").text
 
 
-def test_search_finds_two_character_words_and_longer_ones(ds):
-    def search(term):
-        return get(ds, f"/chuxiong/search.json?_shape=array&q={term}").json()
-
-    assert {"类别": "困境儿童类别", "名称": "孤儿"} in [
-        {"类别": r["类别"], "名称": r["名称"]} for r in search("孤儿")
-    ]
-    assert any(r["名称"].endswith("儿童之家与儿童福利督导员") for r in search("督导员"))
-    assert any(r["类别"] == "服务机构" for r in search("工作站"))
-    assert any(r["名称"] == "州民政局" for r in search("州民政局"))
-    assert search('"; drop table x; --') == []
-    assert search("孤") == [] and search("") == []
-    assert "site-search" in get(ds, "/").text
+def test_hidden_introspection_pages(ds):
+    for path in (
+        "/-/settings.json",
+        "/-/threads.json",
+        "/-/versions.json",
+        "/-/databases.json",
+        "/-/plugins.json",
+        "/-/config",
+    ):
+        assert get(ds, path).status_code == 404, path
+    assert "/work/" not in get(ds, "/chuxiong.json").text
 
 
-def test_column_descriptions_come_from_the_schemas(ds):
-    data = get(ds, "/-/metadata.json").json()
-    columns = data["databases"]["chuxiong"]["tables"]["children_counts"]["columns"]
-    assert columns["count"].startswith("人数")
-    assert "suppressed" in columns["status"]
-    assert data["databases"]["chuxiong"]["tables"]["facilities"]["description"].startswith(
-        "【示例数据"
+def test_methods_and_head(ds):
+    assert request(ds, "POST", "/chuxiong/facilities").status_code == 405
+    assert request(ds, "DELETE", "/").headers["allow"] == "GET, HEAD"
+    head = request(ds, "HEAD", "/chuxiong/facilities")
+    assert head.status_code == 200 and head.content == b""
+
+
+def test_limits_on_urls_parameters_facets(ds):
+    many = "&".join(f"p{i}=1" for i in range(3000))
+    response = get(ds, f"/chuxiong/villages?{many[:3000]}")
+    assert response.status_code in (400, 414) and "太" in response.text
+    assert (
+        get(ds, "/chuxiong/villages?" + "&".join(f"p{i}=1" for i in range(60))).status_code == 400
     )
+    facets = "&".join(["_facet=name"] * 10)
+    assert get(ds, f"/chuxiong/villages?{facets}").status_code == 400
+    assert get(ds, "/chuxiong/facilities?_sort=nope").status_code == 400
+    assert "不能按" in get(ds, "/chuxiong/facilities?_sort=nope").text
 
 
-def test_security_headers_and_only_own_scripts(ds):
-    response = get(ds, "/chuxiong/facility_map")
-    headers = response.headers
-    assert headers["x-content-type-options"] == "nosniff"
-    assert "strict-origin" in headers["referrer-policy"]
-    policy = headers["content-security-policy"]
-    assert "script-src 'self' 'nonce-" in policy and "frame-ancestors 'none'" in policy
-    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
-    for tag in re.findall(r"<script[^>]*>", response.text):
-        assert f'nonce="{nonce}"' in tag
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select randomblob(1e9)",
+        "select zeroblob(2e8)",
+        "with recursive r(s, n) as (select 'x', 0 union all select s || s, n + 1 from r "
+        "where n < 40) select length(s) from r",
+        "with recursive r(n) as (select 1 union all select n + 1 from r where n < 3000) "
+        "select randomblob(900000) from r",
+    ],
+)
+def test_one_sql_request_cannot_take_the_machine(ds, sql):
+    response = get(ds, "/chuxiong.json", params={"sql": sql})
+    assert response.status_code in (200, 400)
+    body = response.json()
+    assert body.get("ok") is False or body.get("error"), body
+    assert len(response.content) < 100_000
+
+
+def test_etag_and_cache_control(ds):
+    first = get(ds, "/chuxiong/facilities")
+    etag = first.headers["etag"]
+    assert "max-age" in first.headers["cache-control"]
+    again = get(ds, "/chuxiong/facilities", headers={"if-none-match": etag})
+    assert again.status_code == 304 and again.content == b""
+    css = re.search(r'href="(/static/portal\.css\?v=\w+)"', first.text).group(1)
+    assert "immutable" in get(ds, css).headers["cache-control"]
+    assert "set-cookie" not in first.headers
+
+
+def test_csp_allows_only_the_inline_scripts_written_by_the_templates(ds):
+    response = get(ds, "/chuxiong/facilities")
+    policy = response.headers["content-security-policy"]
+    assert "nonce" not in policy and "frame-ancestors 'none'" in policy
+    allowed = set(re.findall(r"'(sha256-[^']+)'", policy))
+    for script in re.findall(
+        r"<script(?![^>]*\bsrc=)(?![^>]*application/ld\+json)[^>]*>(.*?)</script>",
+        response.text,
+        re.S,
+    ):
+        digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+        assert f"sha256-{digest}" in allowed
+    injected = get(ds, "/chuxiong?sql=select+'<script>alert(1)</script>'+as+x").text
+    assert (
+        "&lt;script&gt;alert(1)&lt;/script&gt;" in injected and "<script>alert(1)" not in injected
+    )
     outside = r'<(?:script|img|link)[^>]+(?:src|href)="(?:https?:)?//(?!localhost[:/])'
     assert not re.findall(outside, response.text)
 
 
-def test_data_with_html_is_shown_as_text(ds):
-    html = get(ds, "/chuxiong?sql=select+'<script>alert(1)</script>'+as+x").text
-    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
-    assert "<script>alert(1)" not in html
+def test_the_interface_never_changes_data(ds):
+    page = get(ds, "/chuxiong?sql=select+'Error'+as+name%2C+'Next+page'+as+note").text
+    assert ">Error<" in page and ">Next page<" in page
 
 
-def test_excel_csv_has_a_bom_and_all_rows(ds):
-    html = get(ds, "/chuxiong/village_coverage").text
-    link = re.search(r'href="([^"]+_bom=1[^"]*)"', html).group(1).replace("&amp;", "&")
-    response = get(ds, link)
-    assert response.content.startswith(b"\xef\xbb\xbf")
-    text = response.content.decode("utf-8-sig")
-    assert text.count("\n") == 1106 * 9 + 1
-    assert "示例数据,非真实统计" in text
-    assert "-excel.csv" in response.headers["content-disposition"]
-    plain = get(ds, "/chuxiong/facilities.csv?_size=max")
-    assert not plain.content.startswith(b"\xef\xbb\xbf")
+def test_csv_is_safe_for_spreadsheets(ds):
+    csv_text = get(
+        ds,
+        "/chuxiong.csv",
+        params={"sql": "select '=1+1' as a, '-5' as b, '@SUM(1)' as c, -5 as d"},
+    ).text
+    assert "'=1+1" in csv_text and "'@SUM(1)" in csv_text and ",-5," in csv_text + ","
+    excel = get(ds, "/chuxiong/village_coverage.csv?_stream=on&_bom=1&_dl=1")
+    assert excel.content.startswith(b"\xef\xbb\xbf")
+    assert excel.content.decode("utf-8-sig").count("\n") == 1106 * 9 + 1
+    assert "-excel.csv" in excel.headers["content-disposition"]
 
 
-def test_map_uses_local_tiles_and_chinese_popups(ds):
-    html = get(ds, "/chuxiong/facility_map").text
-    assert "datasette-cluster-map.js" in html
-    assert 'DATASETTE_CLUSTER_MAP_TILE_LAYER = "/-/tiles/{z}/{x}/{y}.png"' in html
-    tile = get(ds, "/-/tiles/8/200/110.png")
-    assert tile.content.startswith(b"\x89PNG")
-    rows = get(ds, "/chuxiong/facility_map.json?_shape=array&_size=3").json()
-    assert "title" in rows[0]["popup"] and "热线" in rows[0]["popup"]
-    custody = get(ds, "/chuxiong/facility_map.json?_shape=array&类型=未成年人救助保护中心").json()
-    assert custody == []
+def test_truncated_results_say_so(ds):
+    page = get(ds, "/chuxiong?sql=select+*+from+village_coverage").text
+    assert "超过 2,000 行，只显示前 2,000 行" in page and "分批查询" in page
 
 
-def test_handbook_is_served_under_handbook(ds):
-    redirect = get(ds, "/handbook/")
-    assert redirect.status_code == 302 and redirect.headers["location"] == "/handbook/index.html"
-    page = get(ds, "/handbook/index.html")
-    assert page.status_code == 200 and "工作手册" in page.text
-    assert get(ds, "/handbook/../metadata.yml").status_code == 404
+def test_catalogue_parses_as_rdf_with_the_required_properties(ds):
+    response = get(ds, "/catalog.jsonld")
+    assert response.headers["content-type"].startswith("application/ld+json")
+    graph = Graph().parse(data=response.text, format="json-ld")
+    datasets = list(graph.subjects(RDF.type, DCAT.Dataset))
+    assert len(datasets) == 7
+    for dataset in datasets:
+        for prop in (
+            DCTERMS.title,
+            DCTERMS.description,
+            DCTERMS.license,
+            DCTERMS.publisher,
+            DCTERMS.temporal,
+            DCTERMS.spatial,
+            DCTERMS.modified,
+            DCAT.contactPoint,
+            DCTERMS.accrualPeriodicity,
+            DCAT3.version,
+        ):
+            assert graph.value(dataset, prop) is not None, (dataset, prop)
+        distributions = list(graph.objects(dataset, DCAT.distribution))
+        assert len(distributions) >= 3
+        for distribution in distributions:
+            assert graph.value(distribution, DCAT.mediaType) is not None
+    turtle = Graph().parse(data=get(ds, "/catalog.ttl").text, format="turtle")
+    assert len(turtle) == len(graph)
+    spatial = Namespace("http://purl.org/dc/terms/")
+    codes = {
+        str(graph.value(loc, spatial.identifier))
+        for d in datasets
+        for loc in graph.objects(d, DCTERMS.spatial)
+    }
+    assert {"532300", "532301", "532329"} <= codes
 
 
-def test_download_zip_has_packages_and_dictionary(ds):
-    response = get(ds, "/-/downloads/chuxiong-open-data.zip")
-    assert response.status_code == 200
-    names = zipfile.ZipFile(io.BytesIO(response.content)).namelist()
+def test_schema_org_dataset_on_table_and_county_pages(ds):
+    for path in ("/chuxiong/facilities", "/county/532301"):
+        block = re.search(
+            r'<script type="application/ld\+json">(.*?)</script>', get(ds, path).text, re.S
+        )
+        data = json.loads(block.group(1))
+        assert data["@type"] == "Dataset" and data["license"] and data["version"]
+
+
+def test_report_a_problem_opens_a_prefilled_message(ds):
+    page = get(ds, "/chuxiong/facilities/532301-F001").text
+    mailto = html.unescape(re.search(r'href="(mailto:[^"]+)"', page).group(1))
+    assert "data-feedback@example.invalid" in mailto
+    from urllib.parse import unquote
+
+    text = unquote(mailto)
+    assert (
+        "532301-F001" in text and "数据版本" in text and "/chuxiong/facilities/532301-F001" in text
+    )
+    assert "示例" in get(ds, "/-/report").text
+
+
+def test_releases_page_and_release_files(ds, built):
+    page = get(ds, "/-/releases").text
+    release = built.summary["release"]
+    assert f"版本 {release}" in page and "更正记录" in page
+    manifest = get(ds, f"/-/releases/{release}/manifest.json").json()
+    data = get(ds, f"/-/releases/{release}/chuxiong-open-data.zip").content
+    assert hashlib.sha256(data).hexdigest() == manifest["files"]["chuxiong-open-data.zip"]["sha256"]
+    names = zipfile.ZipFile(io.BytesIO(data)).namelist()
     assert "chuxiong-open-data/DATA-DICTIONARY.md" in names
-    assert "chuxiong-open-data/children/datapackage.json" in names
-    assert "chuxiong-open-data/templates/village_coverage.xlsx" in names
+    assert "chuxiong-open-data/templates/counties/532301_楚雄市/village_coverage.xlsx" in names
+    assert get(ds, "/-/downloads/chuxiong-open-data.zip").content == data
+    assert get(ds, "/-/releases/2026-01-01.9/chuxiong.db").status_code == 404
+    assert get(ds, "/-/releases/../../etc/passwd").status_code == 404
 
 
-def test_robots_keep_out_of_arbitrary_sql(ds):
-    text = get(ds, "/robots.txt").text
-    assert "Disallow: /*?sql=" in text and "Allow: /" in text
+def test_the_late_county_is_flagged_on_the_home_and_county_pages(ds):
+    assert "元谋县" in get(ds, "/").text.split('id="freshness-title"')[1].split("</section>")[0]
+    county = get(ds, "/county/532328").text
+    assert "逾期报送，晚 42 天" in county
 
 
 def test_no_small_count_reaches_the_api(ds):
@@ -240,3 +412,22 @@ def test_no_small_count_reaches_the_api(ds):
         "/chuxiong.json?_shape=array&sql=select+count(*)+n+from+children_counts+where+count+between+1+and+10",
     ).json()
     assert sql == [{"n": 0}]
+
+
+def test_handbook_is_served_under_handbook(ds):
+    redirect = get(ds, "/handbook/")
+    assert redirect.status_code == 302 and redirect.headers["location"] == "/handbook/index.html"
+    assert get(ds, "/handbook/index.html").status_code == 200
+    assert get(ds, "/handbook/../metadata.yml").status_code == 404
+
+
+def test_robots_and_sitemap(ds):
+    assert "Disallow: /*?sql=" in get(ds, "/robots.txt").text
+    sitemap = get(ds, "/sitemap.xml").text
+    assert sitemap.count("/county/") == 10
+
+
+def test_canned_queries_have_chinese_titles_and_descriptions():
+    metadata = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))
+    for query in metadata["databases"]["chuxiong"]["queries"].values():
+        assert re.search(r"[\u4e00-\u9fff]", query["title"]) and len(query["description"]) > 15

@@ -1,0 +1,268 @@
+"""What every template gets, and how each cell is shown.
+
+- `portal`: the release shown (id, date, "as of", sample or not), the Chinese
+  title and description of each column, value labels, the contact for reporting
+  a problem, fingerprinted static URLs, `csp_allow` for inline scripts.
+- render_cell: codes shown by their Chinese labels and linked to the page of what
+  they name (portal/links.py); free text is left exactly as it is.
+
+Labels come from each database itself and are loaded once when the server starts.
+"""
+
+import hashlib
+import re
+import sys
+from pathlib import Path
+from urllib.parse import quote
+
+from datasette import hookimpl
+from markupsafe import Markup, escape
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from portal import csp, errors, labels, links  # noqa: E402
+from portal.config import config  # noqa: E402
+
+STATIC = ROOT / "static"
+_static_hashes = {}
+
+
+def static_url(name):
+    """/static/<name>?v=<content hash>: a new URL whenever the file changes, so it can be
+    cached for a year."""
+    if name not in _static_hashes:
+        _static_hashes[name] = hashlib.sha256((STATIC / name).read_bytes()).hexdigest()[:12]
+    return f"/static/{name}?v={_static_hashes[name]}"
+
+
+def labels_of(datasette, database):
+    return getattr(datasette, "portal_labels", {}).get(database or links.CURRENT) or labels.Labels()
+
+
+@hookimpl
+def startup(datasette):
+    async def load():
+        datasette.portal_labels = {}
+        for name, db in datasette.databases.items():
+            if name.startswith("_"):
+                continue
+            datasette.portal_labels[name] = await db.execute_fn(labels.load)
+
+    return load
+
+
+class Portal:
+    """The `portal` object templates use."""
+
+    def __init__(self, datasette, database, table, request):
+        self.database = database or links.CURRENT
+        self.labels = labels_of(datasette, self.database)
+        self.release = self.labels.release
+        self.current = labels_of(datasette, links.CURRENT).release
+        self.pinned = self.database != links.CURRENT
+        self.urls = links.Urls(self.database, self.release.get("release_id"))
+        self.table = table
+        self.request = request
+        self.config = config()
+        self.tables = (datasette.metadata(database=self.database) or {}).get("tables", {}) or (
+            datasette.metadata(database=links.CURRENT) or {}
+        ).get("tables", {})
+
+    @property
+    def sample(self):
+        return str(self.release.get("sample")).lower() in ("1", "true")
+
+    def title(self, column, table=None):
+        if column == "Link":
+            return "详情"
+        if column == "rowid":
+            return "行号"
+        return self.labels.title(table or self.table, column)
+
+    def description(self, column, table=None):
+        return self.labels.description(table or self.table, column)
+
+    def value_label(self, column, value, table=None):
+        return self.labels.value_label(table or self.table, column, str(value)) or value
+
+    def table_title(self, name):
+        return self.tables.get(name, {}).get("title") or name
+
+    def table_description(self, name):
+        text = self.tables.get(name, {}).get("description") or ""
+        return text.split("（数据包")[0]
+
+    def record_title(self, table, keys):
+        key = keys[0] if len(keys) == 1 else None
+        found = {
+            "units": self.labels.units,
+            "counties": self.labels.counties,
+            "tasks": {str(k): v for k, v in self.labels.tasks.items()},
+            "facility_types": self.labels.facility_types,
+            "publication_levels": self.labels.series,
+        }.get(table, {})
+        if table == "townships":
+            return self.labels.townships.get(key, (None,))[0]
+        return found.get(key)
+
+    def error_zh(self, message):
+        return errors.client_message(str(message)) or message
+
+    def static(self, name):
+        return static_url(name)
+
+    def csp_allow(self, script):
+        return csp.allow(script)
+
+    def report_href(self, what=""):
+        """A mailto: link prefilled with the page, the release and what is wrong; nothing is
+        sent to or stored on this server."""
+        page = self.request.url if self.request is not None else ""
+        subject = f"数据问题：{what or page}"
+        body = (
+            f"页面：{page}\n数据版本：{self.release.get('release_id', '')}\n"
+            f"有问题的行或数字：{what}\n\n问题是：\n\n（请不要写任何儿童的姓名等个人信息）\n"
+        )
+        return f"mailto:{self.config.contact_email}?subject={quote(subject)}&body={quote(body)}"
+
+
+LOOKUP_NAMES = {
+    "exact": "等于",
+    "not": "不等于",
+    "contains": "包含",
+    "endswith": "结尾是",
+    "startswith": "开头是",
+    "gt": "大于",
+    "gte": "大于或等于",
+    "lt": "小于",
+    "lte": "小于或等于",
+    "like": "匹配（like）",
+    "notlike": "不匹配（not like）",
+    "glob": "通配（glob）",
+    "in": "在其中（逗号分隔）",
+    "notin": "不在其中",
+    "arraycontains": "数组包含",
+    "arraynotcontains": "数组不包含",
+    "date": "日期是",
+    "isnull": "为空值",
+    "notnull": "不为空值",
+    "isblank": "为空",
+    "notblank": "不为空",
+}
+PARAMETER_NAMES = {
+    "year": "年份（留空为最新一年）",
+    "county_code": "县市代码（如 532301，留空为全州）",
+    "unit": "单位简称（如 州民政局）",
+    "q": "搜索词",
+}
+STATUS_NAMES = {
+    "completed": "已完成",
+    "on_track": "按期推进",
+    "lagging": "滞后",
+    "overdue": "逾期未完成",
+    "not_started": "未启动",
+}
+
+
+async def unit_tasks(datasette, database, code):
+    """For a unit's page: its tasks (its own roles and those it took over), and what it reported."""
+    db = datasette.get_database(database)
+    rows = lambda sql, params: db.execute(sql, params)  # noqa: E731
+    period = (await rows("select max(period) from task_progress", {})).rows[0][0]
+    own = [
+        dict(r)
+        for r in (
+            await rows(
+                "select tu.task_no, t.title, t.due_date, tu.role, tu.unit_code, null as via "
+                "from task_units tu join tasks t on t.task_no = tu.task_no where tu.unit_code = :u "
+                "union all "
+                "select tu.task_no, t.title, t.due_date, tu.role, tu.unit_code, "
+                "'承接' || u.name || '的任务' as via from unit_changes c "
+                "join task_units tu on tu.unit_code = c.unit_code and c.kind = 'renamed' "
+                "join tasks t on t.task_no = tu.task_no join units u on u.unit_code = c.unit_code "
+                "where c.successor_code = :u order by 1",
+                {"u": code},
+            )
+        ).rows
+    ]
+    reports = {
+        r["task_no"]: dict(r)
+        for r in (
+            await rows(
+                "select task_no, status, unit_code from task_progress where period = :p and unit_code = :u",
+                {"p": period, "u": code},
+            )
+        ).rows
+    }
+    for task in own:
+        report = reports.get(task["task_no"])
+        task["status"] = report["status"] if report else None
+        task["status_name"] = STATUS_NAMES.get(task["status"], "")
+        task["reporting_unit"] = code
+    changes = [
+        dict(r)
+        for r in (
+            await rows(
+                "select * from unit_changes where unit_code = :u or successor_code = :u order by year",
+                {"u": code},
+            )
+        ).rows
+    ]
+    return {"period": period, "tasks": own, "changes": changes}
+
+
+@hookimpl
+def extra_template_vars(datasette, database, table, request, view_name):
+    async def inner():
+        extra = {
+            "portal": Portal(datasette, database, table, request),
+            "lookup_names": LOOKUP_NAMES,
+            "parameter_names": PARAMETER_NAMES,
+        }
+        if view_name == "row" and table == "units" and request is not None:
+            code = request.url_vars.get("pks")
+            if code:
+                extra["unit_tasks"] = await unit_tasks(datasette, database, code)
+        return extra
+
+    return inner
+
+
+def highlight(text, query):
+    """The text, escaped, with the words searched for marked (<mark>): the whole query where
+    it occurs, else each two-character piece of it."""
+    text, query = str(text or ""), str(query or "").strip()
+    pieces = (
+        [query] if query and query in text else [query[i : i + 2] for i in range(len(query) - 1)]
+    )
+    pieces = [p for p in dict.fromkeys(pieces) if p]
+    if not pieces:
+        return escape(text)
+    pattern = re.compile("|".join(re.escape(p) for p in sorted(pieces, key=len, reverse=True)))
+    out, last = [], 0
+    for match in pattern.finditer(text):
+        out.append(escape(text[last : match.start()]))
+        out.append(Markup("<mark>") + escape(match.group(0)) + Markup("</mark>"))
+        last = match.end()
+    out.append(escape(text[last:]))
+    return Markup("").join(out)
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    env.filters["highlight"] = highlight
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    found = labels_of(datasette, database)
+    return links.render(
+        found,
+        links.Urls(database or links.CURRENT, found.release.get("release_id")),
+        table,
+        column,
+        value,
+        row,
+    )

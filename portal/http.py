@@ -1,0 +1,213 @@
+"""What every request and response goes through, as an ASGI wrapper around Datasette.
+
+In order:
+1. Limits (portal/limits.py): hidden introspection pages, methods, URL length,
+   parameters, facets, SQL length: refused at once, in Chinese.
+2. HEAD is answered as GET without the body.
+3. A conditional request whose validator still holds gets 304 before any work:
+   the database never changes while it is served, so a response is a function of
+   its URL and the served version (the releases' hashes and the code's), and the
+   ETag says which.
+4. SQL written by the visitor waits for a slot (CUSTOM_SQL_SLOTS per process, at
+   most CUSTOM_SQL_QUEUE waiting), so it can never take all of Datasette's SQL
+   threads from the pages everyone else reads; beyond the queue it gets 503.
+5. Headers on the way out: security headers, a Content-Security-Policy whose
+   script hashes are the inline scripts the templates actually wrote (portal/csp.py),
+   Cache-Control and the ETag on successful responses, no cookies on public pages.
+6. Every CSV is made safe for spreadsheets as it streams (portal/csv_safety.py);
+   `?_bom=1` prepends a byte-order mark so Excel on Chinese Windows reads UTF-8.
+   A streamed export ignores the page's sort (Datasette 0.65 pages a streamed export
+   by the sort column and repeats or skips rows when it is not unique).
+
+No HTML is rewritten after it is rendered: pages are Chinese because their
+templates are.
+"""
+
+import asyncio
+import html
+
+from . import csp, limits
+from .csv_safety import CsvDefuser
+
+BOM = b"\xef\xbb\xbf"
+CUSTOM_SQL_SLOTS = 1
+CUSTOM_SQL_QUEUE = 8
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=(self)"),
+]
+STATIC_FOREVER = b"public, max-age=31536000, immutable"
+
+
+def cache_control(path, status, versioned):
+    """Cache-Control for a response: long for fingerprinted assets, short for pages."""
+    if status != 200:
+        return b"public, max-age=60" if status == 404 else b"no-store"
+    if versioned:
+        return STATIC_FOREVER
+    if path.startswith(("/-/static-plugins/", "/-/tiles/", "/-/boundaries")):
+        return b"public, max-age=86400"
+    if path.startswith(("/v2", "/-/releases/")):
+        return b"public, max-age=86400"  # a pinned release never changes
+    return b"public, max-age=300, stale-while-revalidate=60"
+
+
+def without_sort(query_string):
+    kept = [
+        part
+        for part in query_string.split(b"&")
+        if not part.startswith((b"_sort=", b"_sort_desc=", b"_sort_by_desc="))
+    ]
+    return b"&".join(kept)
+
+
+def refusal_page(refusal):
+    body = (
+        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>请求未被处理（{refusal.status}）</title></head><body>"
+        f"<h1>请求未被处理（{refusal.status}）</h1><p>{html.escape(refusal.zh)}</p>"
+        f'<p lang="en">{html.escape(refusal.en)}</p><p><a href="/">回到首页</a></p></body></html>'
+    )
+    return body.encode("utf-8")
+
+
+class PortalHttp:
+    def __init__(self, app, datasette):
+        self.app = app
+        self.datasette = datasette
+        self.slots = asyncio.Semaphore(CUSTOM_SQL_SLOTS)
+        self.waiting = 0
+
+    def version(self):
+        return getattr(self.datasette, "portal_version", "dev")
+
+    def etag(self, scope):
+        key = f"{self.version()}|{scope['path']}|{scope.get('query_string', b'').decode('latin-1')}"
+        return f'W/"{csp.short_hash(key)}"'.encode()
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        method, path = scope["method"], scope["path"]
+        query = scope.get("query_string", b"")
+        refusal = limits.check(method, path, query)
+        if refusal:
+            await self.refuse(send, refusal, head=method == "HEAD")
+            return
+        head = method == "HEAD"
+        if head:
+            scope = {**scope, "method": "GET"}
+        etag = self.etag(scope)
+        if (dict(scope["headers"]).get(b"if-none-match") or b"") == etag:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 304,
+                    "headers": [(b"etag", etag), *SECURITY_HEADERS],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+        is_csv = path.endswith(".csv")
+        if is_csv and b"_stream=" in query:
+            scope = {**scope, "query_string": without_sort(query)}
+        if limits.runs_custom_sql(query):
+            if self.waiting >= CUSTOM_SQL_QUEUE:
+                await self.refuse(
+                    send,
+                    limits.Refusal(
+                        503,
+                        "自定义查询太多，请稍后再试。预设查询和表格页面不受影响。",
+                        "too many custom queries at once: try again shortly",
+                        (("retry-after", "5"),),
+                    ),
+                    head,
+                )
+                return
+            self.waiting += 1
+            try:
+                await self.slots.acquire()
+            finally:
+                self.waiting -= 1
+            try:
+                await self.serve(scope, receive, send, head, etag, is_csv)
+            finally:
+                self.slots.release()
+            return
+        await self.serve(scope, receive, send, head, etag, is_csv)
+
+    async def refuse(self, send, refusal, head=False):
+        body = refusal_page(refusal)
+        headers = [
+            (b"content-type", b"text/html; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
+            *SECURITY_HEADERS,
+            (b"content-security-policy", csp.policy(()).encode()),
+            *((k.encode(), v.encode()) for k, v in refusal.headers),
+        ]
+        await send({"type": "http.response.start", "status": refusal.status, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else body})
+
+    async def serve(self, scope, receive, send, head, etag, is_csv):
+        scripts = csp.collect()  # the templates add the inline scripts they write
+        query = scope.get("query_string", b"")
+        bom = is_csv and b"_bom=1" in query
+        versioned = b"v=" in query and scope["path"].startswith("/static/")
+        state = {"defuser": None, "bom": bom}
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = [
+                    (k, v)
+                    for k, v in message.get("headers", [])
+                    if k.lower()
+                    not in (
+                        b"set-cookie",
+                        b"cache-control",
+                        b"x-content-type-options",
+                        b"referrer-policy",
+                        b"x-frame-options",
+                        b"content-security-policy",
+                    )
+                ]
+                content_type = dict(headers).get(b"content-type", b"")
+                headers += SECURITY_HEADERS
+                headers.append((b"cache-control", cache_control(scope["path"], status, versioned)))
+                if status == 200:
+                    headers.append((b"etag", etag))
+                if content_type.startswith(b"text/html"):
+                    headers.append((b"content-security-policy", csp.policy(scripts).encode()))
+                if content_type.startswith(b"text/csv") or is_csv:
+                    state["defuser"] = CsvDefuser()
+                    headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+                    if bom:
+                        headers = [
+                            (k, v.replace(b".csv", b"-excel.csv"))
+                            if k.lower() == b"content-disposition"
+                            else (k, v)
+                            for k, v in headers
+                        ]
+                await send({**message, "headers": headers})
+                return
+            if message["type"] == "http.response.body":
+                body = message.get("body", b"")
+                defuser = state["defuser"]
+                if defuser is not None:
+                    body = defuser.feed(body)
+                    if not message.get("more_body"):
+                        body += defuser.close()
+                    if state["bom"]:
+                        body, state["bom"] = BOM + body, False
+                if head:
+                    body = b""
+                await send({**message, "body": body})
+                return
+            await send(message)
+
+        await self.app(scope, receive, capture)
