@@ -293,3 +293,37 @@ def test_a_declared_gap_is_published_with_its_reason(tmp_path):
         if r["submitter_code"] == "532329"
     ]
     assert rows and all(r["status"] == "gap" and r["gap_reason"] == "尚未报送" for r in rows)
+
+
+def test_a_page_cited_from_the_first_release_keeps_its_numbers(corrected, portal_metadata):
+    """The portal serves every release: /v<first>/… and /county/…?release=<first> show the
+    numbers as first published, /chuxiong/… the corrected ones, each page says which."""
+    import asyncio
+
+    from serving.app import make_datasette, release_route
+
+    site, first, second, _, first_rows, township = corrected
+    ds = make_datasette(site.store, portal_metadata)
+    asyncio.run(ds.invoke_startup())
+
+    def get(path):
+        response = asyncio.run(ds.client.get(path))
+        assert response.status_code == 200, (path, response.status_code)
+        return response
+
+    def counts(database):
+        path = f"/{database}/children_counts.json?area_code={township}&year={YEAR}&_shape=array"
+        return sorted((r["series_code"], r["count"]) for r in get(path).json())
+
+    then = sorted(
+        (r["series_code"], int(r["count"]) if r["count"] else None)
+        for r in first_rows
+        if r["area_code"] == township and r["year"] == str(YEAR)
+    )
+    assert counts(release_route(first["release"])) == then
+    assert counts("chuxiong") != then
+    pinned = get(f"/county/{COUNTY}?release={first['release']}").text
+    assert "您在看历史版本 " + first["release"] in pinned
+    assert f"?release={first['release']}" in pinned or release_route(first["release"]) in pinned
+    assert "历史版本" not in get(f"/county/{COUNTY}").text
+    assert asyncio.run(ds.client.get(f"/county/{COUNTY}?release=2001-01-01.1")).status_code == 404
