@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8001
 DB := build/chuxiong.db
 
-.PHONY: setup browser build data templates checker metadata handbook serve test format sample divisions boundaries bench clean
+.PHONY: setup browser nginx serve-prod build data templates checker metadata handbook serve test format sample divisions boundaries bench clean
 
 setup: $(VENV)/.installed
 
@@ -44,21 +44,35 @@ handbook: data
 serve: build
 	$(BIN)/python -m serving.worker --port $(PORT)
 
+## serve-prod: the production stack in the foreground: nginx in front of one portal worker per
+## core and an SQL worker (serving/prod.py). Serves the last release; builds only if none exists.
+serve-prod: setup nginx
+	$(BIN)/python -m serving.prod --port $(PORT)
+
+## nginx: Debian's nginx (as root, from Debian's registry), for serve-prod and its tests; the
+## package's own service is not started
+nginx:
+	@test -x /usr/sbin/nginx || (printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && \
+		chmod +x /usr/sbin/policy-rc.d && apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx wrk >/dev/null; \
+		status=$$?; rm -f /usr/sbin/policy-rc.d; exit $$status)
+
 ## browser: Debian's Chromium and a CJK font for the browser tests (as root, from Debian's registry)
 browser:
 	@test -x /usr/bin/chromium && fc-list :lang=zh | grep -q . || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			chromium fonts-wqy-microhei >/dev/null)
 
-test: setup browser
+test: setup browser nginx
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
-## bench: the build against plain Frictionless, and the portal against plain Datasette
-bench: build
+## bench: the build against plain Frictionless; plain Datasette, `make serve` and
+## `make serve-prod` on one page mix at 10/50/200 clients, under abuse, with peak memory
+bench: build nginx
 	$(BIN)/python scripts/bench_build.py --scale 14
-	$(BIN)/python scripts/bench_portal.py
+	$(BIN)/python scripts/bench_serving.py
 
 format: setup
 	$(BIN)/ruff format .

@@ -10,11 +10,14 @@ In order:
    ETag says which.
 4. SQL written by the visitor waits for a slot (CUSTOM_SQL_SLOTS per process, at
    most CUSTOM_SQL_QUEUE waiting), so it can never take all of Datasette's SQL
-   threads from the pages everyone else reads; beyond the queue it gets 503.
+   threads from the pages everyone else reads; beyond the queue it gets 503. It also
+   gets a shorter time limit (CUSTOM_SQL_TIME_MS) than the portal's own queries.
 5. Headers on the way out: security headers, a Content-Security-Policy whose
    script hashes are the inline scripts the templates actually wrote (portal/csp.py),
    Cache-Control and the ETag on successful responses, no cookies on public pages.
-6. Every CSV is made safe for spreadsheets as it streams (portal/csv_safety.py);
+6. Any other response already sent once is sent again from memory (portal/response_cache.py):
+   the data cannot have changed, so the second visitor to a page costs no rendering.
+7. Every CSV is made safe for spreadsheets as it streams (portal/csv_safety.py);
    `?_bom=1` prepends a byte-order mark so Excel on Chinese Windows reads UTF-8.
    A streamed export ignores the page's sort (Datasette 0.65 pages a streamed export
    by the sort column and repeats or skips rows when it is not unique).
@@ -28,10 +31,12 @@ import html
 
 from . import csp, limits
 from .csv_safety import CsvDefuser
+from .response_cache import ResponseCache, replay
 
 BOM = b"\xef\xbb\xbf"
 CUSTOM_SQL_SLOTS = 1
 CUSTOM_SQL_QUEUE = 8
+CUSTOM_SQL_TIME_MS = 800
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"strict-origin-when-cross-origin"),
@@ -54,12 +59,10 @@ def cache_control(path, status, versioned):
     return b"public, max-age=300, stale-while-revalidate=60"
 
 
-def without_sort(query_string):
-    kept = [
-        part
-        for part in query_string.split(b"&")
-        if not part.startswith((b"_sort=", b"_sort_desc=", b"_sort_by_desc="))
-    ]
+def without(query_string, names):
+    """The query string without the parameters named (bytes, as they came)."""
+    prefixes = tuple(name + b"=" for name in names)
+    kept = [part for part in query_string.split(b"&") if part and not part.startswith(prefixes)]
     return b"&".join(kept)
 
 
@@ -80,6 +83,7 @@ class PortalHttp:
         self.datasette = datasette
         self.slots = asyncio.Semaphore(CUSTOM_SQL_SLOTS)
         self.waiting = 0
+        self.responses = ResponseCache()
 
     def version(self):
         return getattr(self.datasette, "portal_version", "dev")
@@ -113,9 +117,16 @@ class PortalHttp:
             await send({"type": "http.response.body", "body": b""})
             return
         is_csv = path.endswith(".csv")
+        # The time limit is the portal's to set (a visitor's value could only raise or break it).
+        query = without(query, (b"_timelimit",))
         if is_csv and b"_stream=" in query:
-            scope = {**scope, "query_string": without_sort(query)}
+            query = without(query, (b"_sort", b"_sort_desc", b"_sort_by_desc"))
+        scope = {**scope, "query_string": query}
         if limits.runs_custom_sql(query):
+            # Datasette honours a lower ?_timelimit= than its setting: the visitor's SQL
+            # gets a shorter one than the portal's own pages.
+            query += b"&_timelimit=%d" % CUSTOM_SQL_TIME_MS
+            scope = {**scope, "query_string": query}
             if self.waiting >= CUSTOM_SQL_QUEUE:
                 await self.refuse(
                     send,
@@ -138,7 +149,19 @@ class PortalHttp:
             finally:
                 self.slots.release()
             return
-        await self.serve(scope, receive, send, head, etag, is_csv)
+        key = scope["path"] + "?" + query.decode("latin-1")
+        if b"_stream=" in query:
+            await self.serve(scope, receive, send, head, etag, is_csv)
+            return
+        kept = self.responses.get(key)
+        if kept is not None:
+            await replay(kept, scope, send, head)
+            return
+        if head:
+            await self.serve(scope, receive, send, head, etag, is_csv)
+            return
+        recording = self.responses.recording(key, scope, send)
+        await self.serve(scope, receive, recording, head, etag, is_csv)
 
     async def refuse(self, send, refusal, head=False):
         body = refusal_page(refusal)

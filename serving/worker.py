@@ -16,7 +16,7 @@ import uvicorn
 
 from . import app as portal_app
 
-MAX_CONCURRENCY = 200
+MAX_CONCURRENCY = 1000
 KEEP_ALIVE_SECONDS = 5
 MAX_HEADER_BYTES = 16 * 1024
 

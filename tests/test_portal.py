@@ -16,12 +16,12 @@ import yaml
 from rdflib import Graph, Namespace
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
-DCAT3 = Namespace(str(DCAT))  # DCAT 3 terms (dcat:version) rdflib's DCAT 2 namespace lacks
-
 from pipeline.paths import ROOT
 from portal import config as portal_config
 from serving.app import make_datasette
 from tests.helpers import COUNTY_NAMES
+
+DCAT3 = Namespace(str(DCAT))  # DCAT 3 terms (dcat:version) rdflib's DCAT 2 namespace lacks
 
 QUERIES = [
     "search?q=督导员",
@@ -233,6 +233,8 @@ def test_hidden_introspection_pages(ds):
     ):
         assert get(ds, path).status_code == 404, path
     assert "/work/" not in get(ds, "/chuxiong.json").text
+    assert get(ds, "/_internal").status_code in (403, 404)
+    assert get(ds, "/-/permissions").status_code in (403, 404)
 
 
 def test_methods_and_head(ds):
@@ -431,3 +433,42 @@ def test_canned_queries_have_chinese_titles_and_descriptions():
     metadata = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))
     for query in metadata["databases"]["chuxiong"]["queries"].values():
         assert re.search(r"[\u4e00-\u9fff]", query["title"]) and len(query["description"]) > 15
+
+
+def test_the_metadata_has_no_allow_blocks(portal_metadata):
+    """plugins/portal_server.py replaces Datasette's permission check with one that knows no
+    "allow" blocks: the metadata must not rely on any."""
+
+    def keys(value):
+        if isinstance(value, dict):
+            for key, inner in value.items():
+                yield key
+                yield from keys(inner)
+        elif isinstance(value, list):
+            for inner in value:
+                yield from keys(inner)
+
+    found = set(keys(json.loads(portal_metadata.read_text("utf-8"))))
+    assert not found & {"allow", "allow_sql"}
+
+
+def test_the_response_cache_stays_within_its_bounds():
+    from portal.response_cache import Entry, ResponseCache
+
+    cache = ResponseCache(max_bytes=1000, max_entry_bytes=400)
+    for n in range(20):
+        cache.put(f"/page/{n}", Entry(200, [(b"a", b"b")], b"x" * 100))
+    assert cache.size <= 1000 and cache.get("/page/19") and cache.get("/page/0") is None
+    cache.put("/big", Entry(200, [(b"a", b"b")], b"x" * 500))
+    assert cache.get("/big") is None
+
+
+def test_a_page_sent_again_is_the_same_page_and_compressed_when_asked(ds):
+    first = get(ds, "/chuxiong/tasks", headers={"accept-encoding": "identity"})
+    again = get(ds, "/chuxiong/tasks", headers={"accept-encoding": "identity"})
+    zipped = get(ds, "/chuxiong/tasks", headers={"accept-encoding": "gzip"})
+    assert first.text == again.text == zipped.text  # httpx decompresses
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in again.headers
+    assert again.headers["etag"] == first.headers["etag"]
+    assert again.headers["content-security-policy"] == first.headers["content-security-policy"]
