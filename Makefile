@@ -33,12 +33,15 @@ checker: setup
 	$(BIN)/python scripts/build_checker.py
 
 ## handbook: generated pages from the data, then the site (build/site) and a staff copy that
-## works from file:// with search (build/handbook-offline)
+## works from file:// with search and no outside request (build/handbook-offline, zipped into
+## build/downloads/handbook-offline.zip); the staff copy links to PORTAL_BASE_URL if set
 handbook: data
 	$(BIN)/python scripts/build_handbook.py
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/site
-	HANDBOOK_OFFLINE=true NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet \
-		--site-dir build/handbook-offline
+	HANDBOOK_OFFLINE=true HANDBOOK_PORTAL_URL=$(if $(PORTAL_BASE_URL),$(PORTAL_BASE_URL)/,/) \
+		NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir build/handbook-offline
+	rm -f build/downloads/handbook-offline.zip
+	cd build && ../$(BIN)/python -m zipfile -c downloads/handbook-offline.zip handbook-offline
 
 ## serve: the portal and, under /handbook/, the handbook, from one process on one port
 serve: build

@@ -53,12 +53,17 @@ import hashlib
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import highspy
 import numpy as np
+import yaml
 from scipy.sparse import coo_matrix, vstack
 
-THRESHOLD = 11
+RULE = yaml.safe_load(
+    (Path(__file__).resolve().parent.parent / "schemas" / "disclosure_rule.yaml").read_text("utf-8")
+)
+THRESHOLD = RULE["threshold"]
 SMALL = range(1, THRESHOLD)  # the counts that are always hidden
 LEVEL_RANK = {"township": 0, "county": 1, "prefecture": 2}
 TOTAL = "total"
@@ -166,9 +171,16 @@ class Solver:
             self.target = column
 
     def run(self):
+        """Solve from the last basis; if HiGHS cannot tell (status Unknown, which warm starts
+        after many bound changes occasionally give), solve once more from scratch."""
         self.solved += 1
         self.highs.run()
-        return self.highs.getModelStatus()
+        status = self.highs.getModelStatus()
+        if status == highspy.HighsModelStatus.kUnknown:
+            self.highs.clearSolver()
+            self.highs.run()
+            status = self.highs.getModelStatus()
+        return status
 
     def integral(self):
         """Whether the last solution is a whole-number point (then it is also an integer optimum)."""
@@ -618,12 +630,12 @@ class Report:
         return "\n".join(
             [
                 f"- 审计结果\uff1a**{'通过 PASS' if self.passed else '未通过 FAIL'}**",
-                f"- 规则\uff1a{small}的人数一律隐藏\uff1b为防止推算\uff0c还补充隐藏了一些格子\u3002"
-                "两种隐藏在数据中标记相同\uff0c本报告也不区分",
+                f"- 规则\uff1a{RULE['rule_zh']}为防止推算而隐藏的格子和小数字在数据中标记相同\uff0c"
+                "本报告也不区分",
                 f"- 公布的格子共 {self.cells} 个\uff0c隐藏 {self.hidden} 个",
-                "- 假定的攻击者\uff1a知道全部公布的数字(包括同一年份的每一个已发布版本)\u3001"
+                "- 假定的攻击者\uff1a知道全部公布的数字\uff08包括同一年份的每一个已发布版本\uff09\u3001"
                 "各级合计关系\u3001去重总数介于最大类别和各类别之和之间\u3001人数是非负整数\u3001"
-                f"0 都会公布(所以隐藏的格子至少是 1)\u3001门槛 {threshold}\u3001各系列的公布层级\u3001"
+                f"0 都会公布\uff08所以隐藏的格子至少是 1\uff09\u3001门槛 {threshold}\u3001各系列的公布层级\u3001"
                 "以及更正记录中哪些乡镇的数字改过\uff1b用整数规划求每个隐藏格子可能的全部取值",
                 f"- 通过的标准\uff1a没有一个隐藏格子能被确定为唯一值\uff1b凡是可能小于 {threshold} "
                 f"的隐藏格子\uff0c{small}中的每一个值都仍然可能\uff1b县市和乡镇一级的艾滋病病毒感染儿童"

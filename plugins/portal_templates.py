@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
+import yaml
 from datasette import hookimpl
 from markupsafe import Markup, escape
 
@@ -24,6 +25,10 @@ if str(ROOT) not in sys.path:
 
 from portal import csp, errors, labels, links  # noqa: E402
 from portal.config import config  # noqa: E402
+
+# The one wording of the disclosure rule (schemas/disclosure_rule.yaml, which also sets the
+# threshold the pipeline applies).
+DISCLOSURE_RULE = yaml.safe_load((ROOT / "schemas" / "disclosure_rule.yaml").read_text("utf-8"))
 
 STATIC = ROOT / "static"
 _static_hashes = {}
@@ -69,6 +74,8 @@ class Portal:
         self.tables = (datasette.metadata(database=self.database) or {}).get("tables", {}) or (
             datasette.metadata(database=links.CURRENT) or {}
         ).get("tables", {})
+
+    suppression_rule = DISCLOSURE_RULE["rule_zh"]
 
     @property
     def sample(self):

@@ -109,6 +109,14 @@ def test_fifteen_tasks_quoted_or_rebuilt(tables, policy, annex):
             if phrase:
                 assert phrase in policy or phrase in annex["tasks"], (task["task_no"], phrase)
     assert rebuilt[11]["text"].startswith("建立科学的评价机制。将困境儿童信息统计纳入现行")
+    # Task 11: only 为困境 of the last phrase is legible; the rest is borrowed and bracketed,
+    # the lost end is marked, and no body clause is claimed for 评价机制 or 统计.
+    eleven = rebuilt[11]
+    assert "为困境〔儿童保障工作提供信息支持〕" in eleven["text"]
+    assert eleven["text"].endswith("〔以下原文无法辨认〕")
+    assert not eleven["body_clause"]
+    for phrase in re.split("[,;。]", re.sub("〔[^〕]*〕", "", eleven["text"])):
+        assert not phrase or phrase in annex["tasks"], phrase
     assert {t["task_no"]: t["due_date"] for t in tasks if t["due_date"]} == {
         8: __import__("datetime").date(2020, 12, 31)
     }
@@ -197,3 +205,15 @@ def test_publication_levels_keep_hiv_and_street_children_at_prefecture(tables):
 def test_facility_types_that_hold_children_in_custody(tables):
     custody = {t["name"] for t in tables["facility_types"] if t["holds_children_in_custody"]}
     assert custody == {"儿童福利机构", "未成年人救助保护中心"}
+
+
+def test_target_clauses_hold_what_they_cite(tables, policy, annex):
+    """A clause cited for a target must contain the target: 20% and 50% are only in annex row 8;
+    the supervisor rule is in 四(三) and in annex row 8."""
+    for t in tables["targets"]:
+        if t["target_code"] == "home_coverage":
+            assert t["clause"] == "附件第8项"
+        if t["target_code"] == "supervisor_coverage":
+            assert set(t["clause"].split(";")) == {"四(三)", "附件第8项"}
+    assert "每年不低于20%" not in policy.split("附件")[0]
+    assert "每个村(居)民委员会至少选配1名" in policy.split("附件")[0]

@@ -51,7 +51,14 @@ def balanced(text):
     return not stack
 
 
-@pytest.mark.parametrize("path", SCHEMA_FILES + [SCHEMAS / "packages.yaml"], ids=lambda p: p.name)
+WORDING_FILES = sorted((SCHEMAS.parent / "sources" / "handbook").glob("*.yaml")) + [
+    SCHEMAS / "packages.yaml",
+    SCHEMAS / "disclosure_rule.yaml",
+    SCHEMAS / "problem_rules.yaml",
+]
+
+
+@pytest.mark.parametrize("path", SCHEMA_FILES + WORDING_FILES, ids=lambda p: p.name)
 def test_no_flow_mappings(path):
     """`{name: x, description: a, b}` parses as description 'a' plus a key 'b': so no flow maps."""
     for event in yaml.parse(path.read_text("utf-8")):
