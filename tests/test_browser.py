@@ -170,23 +170,34 @@ def test_excel_csv_download_starts_with_a_bom(page, server):
     assert "儿童福利服务工作站" in text and "示例数据" in text
 
 
-def test_handbook_search_finds_supervisors(browser, server):
-    context = local_context(browser, server, DESKTOP)
-    page = context.new_page()
-    page.goto(server + "/handbook/index.html")
-    # The search worker loads its index in the background: ask again until it answers.
-    # Material searches on key events, so a key press follows the filled-in Chinese
-    # (which arrives through an input method, not key by key).
+def search(page, words, typed):
+    """The handbook's search results for `words` (text). The search worker loads its index in
+    the background, so ask again until it answers. typed=True: filled in, then a key press
+    (Chinese arrives through an input method, not key by key); typed=False: set as a paste
+    sets it, with an input event and no key at all."""
     for _ in range(30):
-        page.fill("input.md-search__input", "督导员")
-        page.press("input.md-search__input", "End")
+        if typed:
+            page.fill("input.md-search__input", words)
+            page.press("input.md-search__input", "End")
+        else:
+            page.evaluate(
+                """(words) => { const i = document.querySelector('input.md-search__input');
+                i.focus(); i.value = words; i.dispatchEvent(new Event('input', {bubbles: true})); }""",
+                words,
+            )
         try:
             page.wait_for_selector(".md-search-result__item", timeout=2000)
             break
         except TimeoutError:
             continue
-    assert page.locator(".md-search-result__item").count() > 0
-    assert "督导员" in page.locator(".md-search-result__list").inner_text()
+    return page.locator(".md-search-result__list").inner_text()
+
+
+def test_handbook_search_finds_supervisors(browser, server):
+    context = local_context(browser, server, DESKTOP)
+    page = context.new_page()
+    page.goto(server + "/handbook/index.html")
+    assert "督导员" in search(page, "督导员", typed=True)
     assert context.outside_requests == []
     context.close()
 
@@ -222,17 +233,7 @@ def test_handbook_search_answers_pasted_text(browser, server):
     context = local_context(browser, server, DESKTOP)
     page = context.new_page()
     page.goto(server + "/handbook/index.html")
-    for _ in range(30):
-        page.evaluate(
-            """() => { const i = document.querySelector('input.md-search__input');
-            i.focus(); i.value = '儿童之家'; i.dispatchEvent(new Event('input', {bubbles: true})); }"""
-        )
-        try:
-            page.wait_for_selector(".md-search-result__item", timeout=2000)
-            break
-        except TimeoutError:
-            continue
-    assert "儿童之家" in page.locator(".md-search-result__list").inner_text()
+    assert "儿童之家" in search(page, "儿童之家", typed=False)
     context.close()
 
 
@@ -252,15 +253,7 @@ def test_the_offline_copy_works_from_the_file_system_with_search(browser, handbo
     context.route("**/*", only_files)
     page = context.new_page()
     page.goto((handbook / "offline" / "index.html").as_uri())
-    for _ in range(30):
-        page.fill("input.md-search__input", "督导员")
-        page.press("input.md-search__input", "End")
-        try:
-            page.wait_for_selector(".md-search-result__item", timeout=2000)
-            break
-        except TimeoutError:
-            continue
-    assert "督导员" in page.locator(".md-search-result__list").inner_text()
+    assert "督导员" in search(page, "督导员", typed=True)
     page.goto((handbook / "offline" / "reference" / "unsupported.html").as_uri())
     page.select_option("#parent-a", "dead")
     page.select_option("#parent-b", "dead")
