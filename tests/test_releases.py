@@ -98,6 +98,19 @@ def bump(rows, year=YEAR, by=1):
     raise AssertionError("no township to change")
 
 
+def attack_on(site, first, second, township):
+    """The outside attacker holding both published versions of YEAR and knowing which
+    township the correction changed."""
+    finest = {
+        r["series_code"]: r["finest_level"]
+        for r in read(site.data / "reference" / "publication_levels.csv")
+    }
+    townships = [t["township_code"] for t in read(DIVISIONS_SOURCES / "townships.csv")]
+    return Attack(
+        list(finest), finest, townships, first, later=[second], changed=[{(YEAR, township)}]
+    )
+
+
 @pytest.fixture(scope="module")
 def corrected(tmp_path_factory):
     """Release 1, then a correction of a released year and release 2."""
@@ -178,20 +191,7 @@ def test_the_history_keeps_both_versions_and_an_attacker_learns_nothing(correcte
         tuple(r[f] for f in fields) for r in first_rows if r["year"] == str(YEAR)
     )
     assert len(old) == len(new)
-    divisions = read(DIVISIONS_SOURCES / "townships.csv")
-    finest = {
-        r["series_code"]: r["finest_level"]
-        for r in read(site.data / "reference" / "publication_levels.csv")
-    }
-    attack = Attack(
-        list(finest),
-        finest,
-        [t["township_code"] for t in divisions],
-        old,
-        later=[new],
-        changed=[{(YEAR, township)}],
-    )
-    assert attack.leaks(YEAR) == []
+    assert attack_on(site, old, new, township).leaks(YEAR) == []
 
 
 def test_a_correction_that_would_leak_by_differencing_is_repaired(tmp_path):
@@ -233,19 +233,7 @@ def test_a_correction_that_would_leak_by_differencing_is_repaired(tmp_path):
         [r for r in history if r["release_id"] == release and r["year"] == str(YEAR)]
         for release in (f"{FIRST}.1", summary["release"])
     ]
-    finest = {
-        r["series_code"]: r["finest_level"]
-        for r in read(site.data / "reference" / "publication_levels.csv")
-    }
-    attack = Attack(
-        list(finest),
-        finest,
-        [t["township_code"] for t in read(DIVISIONS_SOURCES / "townships.csv")],
-        versions[0],
-        later=[versions[1]],
-        changed=[{(YEAR, township)}],
-    )
-    assert attack.leaks(YEAR) == []
+    assert attack_on(site, versions[0], versions[1], township).leaks(YEAR) == []
     hidden = [r for r in versions[1] if r["status"] == "suppressed"]
     assert any(r["area_code"] == township for r in hidden)
     assert len(hidden) > len([r for r in versions[0] if r["status"] == "suppressed"])
