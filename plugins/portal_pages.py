@@ -255,7 +255,7 @@ async def report(datasette, request):
 async def catalogue(datasette, request):
     fmt = request.url_vars["format"]
     db = datasette.get_database(links.CURRENT)
-    base = config().base_url or f"{request.scheme}://{request.host}"
+    base = public_base(request)
     graph = await cached(
         datasette, ("catalog", base), lambda: catalog.build(db, base, datasette.portal_served)
     )
@@ -324,16 +324,22 @@ async def tile(request):
     return Response(TILE, content_type="image/png")
 
 
+def public_base(request):
+    """The portal's public address: PORTAL_BASE_URL, or else the one the visitor used."""
+    return config().base_url or f"{request.scheme}://{request.host}"
+
+
 async def robots(request):
+    # The sitemap's address must be absolute (robots.txt has no base to resolve it against).
     return Response.text(
         "User-agent: *\nDisallow: /*?sql=\nDisallow: /*&sql=\nDisallow: /*_where=\n"
-        "Disallow: /-/report\nAllow: /\nSitemap: /sitemap.xml\n"
+        f"Disallow: /-/report\nAllow: /\nSitemap: {public_base(request)}/sitemap.xml\n"
     )
 
 
 async def sitemap(datasette, request):
     found = datasette.portal_labels[links.CURRENT]
-    base = config().base_url or f"{request.scheme}://{request.host}"
+    base = public_base(request)
     paths = ["/", "/map", "/search", "/-/releases", "/handbook/index.html", "/chuxiong"]
     paths += [f"/county/{code}" for code in sorted(found.counties)]
     body = "".join(f"<url><loc>{base}{p}</loc></url>" for p in paths)

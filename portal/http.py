@@ -16,7 +16,10 @@ In order:
    script hashes are the inline scripts the templates actually wrote (portal/csp.py),
    Cache-Control and the ETag on successful responses, no cookies on public pages.
 6. Any other response already sent once is sent again from memory (portal/response_cache.py):
-   the data cannot have changed, so the second visitor to a page costs no rendering.
+   the data cannot have changed, so the second visitor to a page costs no rendering. The
+   key holds the scheme and Host as well as the URL: without PORTAL_BASE_URL, absolute
+   links (the catalogue, the sitemap, Datasette's next_url) come from the Host header, and
+   a page made for one visitor's made-up Host must never be sent to anyone else.
 7. Every CSV is made safe for spreadsheets as it streams (portal/csv_safety.py);
    `?_bom=1` prepends a byte-order mark so Excel on Chinese Windows reads UTF-8.
    A streamed export ignores the page's sort (Datasette 0.65 pages a streamed export
@@ -66,6 +69,12 @@ def without(query_string, names):
     return b"&".join(kept)
 
 
+def where(scope):
+    """scheme://host as the request named it: the part of a page's identity besides its URL."""
+    host = dict(scope.get("headers", [])).get(b"host", b"").decode("latin-1")
+    return f"{scope.get('scheme', 'http')}://{host}"
+
+
 def refusal_page(refusal):
     body = (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
@@ -89,7 +98,7 @@ class PortalHttp:
         return getattr(self.datasette, "portal_version", "dev")
 
     def etag(self, scope):
-        key = f"{self.version()}|{scope['path']}|{scope.get('query_string', b'').decode('latin-1')}"
+        key = f"{self.version()}|{where(scope)}{scope['path']}|{scope.get('query_string', b'').decode('latin-1')}"
         return f'W/"{csp.short_hash(key)}"'.encode()
 
     async def __call__(self, scope, receive, send):
@@ -149,7 +158,7 @@ class PortalHttp:
             finally:
                 self.slots.release()
             return
-        key = scope["path"] + "?" + query.decode("latin-1")
+        key = where(scope) + scope["path"] + "?" + query.decode("latin-1")
         if b"_stream=" in query:
             await self.serve(scope, receive, send, head, etag, is_csv)
             return

@@ -424,9 +424,22 @@ def test_handbook_is_served_under_handbook(ds):
 
 
 def test_robots_and_sitemap(ds):
-    assert "Disallow: /*?sql=" in get(ds, "/robots.txt").text
+    robots = get(ds, "/robots.txt").text
+    assert "Disallow: /*?sql=" in robots
+    assert (
+        "Sitemap: http://localhost/sitemap.xml" in robots.splitlines()
+    )  # absolute, as crawlers need
     sitemap = get(ds, "/sitemap.xml").text
     assert sitemap.count("/county/") == 10
+
+
+@pytest.mark.parametrize("path", ["/sitemap.xml", "/robots.txt", "/catalog.jsonld"])
+def test_a_made_up_host_never_reaches_another_visitors_page(ds, path):
+    forged = get(ds, path, headers={"host": "evil.example"})
+    assert "evil.example" in forged.text  # made for the one who asked ...
+    honest = get(ds, path)
+    assert "evil.example" not in honest.text  # ... and sent to no one else
+    assert honest.headers["etag"] != forged.headers["etag"]
 
 
 def test_canned_queries_have_chinese_titles_and_descriptions():

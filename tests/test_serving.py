@@ -120,6 +120,15 @@ def test_hostile_urls_are_refused_at_once_in_chinese(prod):
     assert head.status_code == 200 and head.content == b""
 
 
+def test_a_made_up_host_is_not_cached_for_everyone(prod):
+    forged = get(prod, "/sitemap.xml", headers={"Host": "evil.example"})
+    assert forged.status_code == 200 and "evil.example" in forged.text
+    for _ in range(2):  # the second answer comes from nginx's cache
+        honest = get(prod, "/sitemap.xml")
+        assert honest.status_code == 200 and "evil.example" not in honest.text
+    assert honest.headers["x-cache-status"] == "HIT"
+
+
 def test_custom_sql_and_exports_are_rate_limited_per_client(prod):
     # All at once, so the bucket (2 a second, a burst of 5) cannot refill between them on a
     # slow machine: most are refused, and the HTML page of a refusal says why in Chinese.
