@@ -257,19 +257,34 @@ def constraint_message(note, field):
     if name == "enum":
         return (
             name,
-            f"不是允许的值;可选:{'、'.join(map(str, value))}",
+            f"不是允许的值；可选：{'、'.join(map(str, value))}",
             f"not an allowed value; one of: {', '.join(map(str, value))}",
         )
     if name == "pattern":
-        return name, f"格式不对(应符合 {value})", f"wrong format (must match {value})"
+        digits = re.fullmatch(r"\[0-9\]\{(\d+)\}", value or "")
+        if digits:
+            n = digits.group(1)
+            return name, f"格式不对：应为 {n} 位数字", f"wrong format: must be {n} digits"
+        return name, f"格式不对（应符合 {value}）", f"wrong format (must match {value})"
     if name == "maxLength":
         return name, f"超过 {value} 个字", f"longer than {value} characters"
     return name, note, note
 
 
-def coordinate_hint(field_name, rule):
+# What Excel shows a long number as when the column is not formatted as text.
+SCIENTIFIC = re.compile(r"\d+(\.\d+)?[eE]\+?\d+")
+
+
+def hint(field_name, rule, cell):
+    """A likely cause of a broken rule, said before the rule itself."""
     if field_name in ("longitude", "latitude") and rule in ("minimum", "maximum"):
-        return "坐标在楚雄州范围以外;", "coordinates outside Chuxiong; "
+        return "坐标在楚雄州范围以外；", "coordinates outside Chuxiong; "
+    if rule in ("pattern", "type") and SCIENTIFIC.fullmatch(cell):
+        return (
+            "Excel 把长数字显示成了科学计数法，原来的代码已经丢失；请把这一列设为“文本”格式后重新填写。",
+            "Excel turned a long number into scientific notation and the code is lost; "
+            "format the column as text and type the codes again. ",
+        )
     return "", ""
 
 
@@ -299,7 +314,8 @@ class Table:
     `keys` holds the primary-key values of every data row, rows with problems
     included, so that a row rejected for a bad value is still counted as
     present (a completeness rule must not report it missing as well);
-    `keys_known` is false when some row's key cells could not be read at all.
+    `keys_known` is false when some row's key cells could not be read (a key cell that
+    broke a rule is None in `keys`).
     """
 
     records: list = dataclasses.field(default_factory=list)  # [(row number, {field: typed value})]
@@ -307,6 +323,52 @@ class Table:
     rows: int = 0
     keys: list = dataclasses.field(default_factory=list)  # [{key field: typed value}]
     keys_known: bool = True
+
+
+def readable(reader, cell):
+    """The typed value of a cell that breaks no rule, else None."""
+    if cell.startswith(FORMULA_STARTS) or invisible_characters(cell):
+        return None
+    value, notes = reader(cell)
+    return None if notes else value
+
+
+# Invisible characters that have no place in a name, address or note: control characters
+# (a NUL ends the text for many programs), format characters (a right-to-left override
+# shows text in another order than it is stored; zero-width spaces make two equal names
+# differ) and line/paragraph separators (they break JavaScript and some CSV readers). A
+# line break typed with Alt+Enter is kept.
+INVISIBLE_CATEGORIES = {"Cc", "Cf", "Zl", "Zp"}
+KEPT = {"\n"}
+
+
+def invisible_characters(cell):
+    text = cell.replace("\r\n", "\n")  # a line break as Windows writes it
+    return [c for c in text if c not in KEPT and unicodedata.category(c) in INVISIBLE_CATEGORIES]
+
+
+def invisible_problem(cell, field_spec, column, file, row_number):
+    found = invisible_characters(cell) if field_spec["type"] == "string" else []
+    if not found:
+        return None
+    codes = list(dict.fromkeys(found))
+    names_zh = "、".join(f"U+{ord(c):04X}（{unicodedata.name(c, '控制字符')}）" for c in codes)
+    names_en = ", ".join(
+        f"U+{ord(c):04X} ({unicodedata.name(c, 'control character')})" for c in codes
+    )
+    shown = "".join(f"⟨U+{ord(c):04X}⟩" if c in codes else c for c in cell)
+    return Problem(
+        file,
+        "invisible-character",
+        f"含有看不见的字符 {names_zh}：它会打乱文字的显示或让下游程序出错；请删去"
+        "（常见于从网页、聊天软件或 PDF 复制来的文字）",
+        f"contains invisible characters {names_en}: they garble how the text shows or break "
+        "programs downstream; delete them (they often come with text copied from the web, "
+        "chat apps or PDFs)",
+        row=row_number,
+        column=column,
+        value=shown,
+    )
 
 
 def formula_problem(cell, field_spec, column, file, row_number):
@@ -374,7 +436,9 @@ def read_table(path, schema, file):
         row = row + [""] * (width - len(row))
         record, row_problems = {}, []
         for i, name, reader in columns:
-            formula = formula_problem(row[i], fields[name], titles[name], file, row_number)
+            formula = formula_problem(
+                row[i], fields[name], titles[name], file, row_number
+            ) or invisible_problem(row[i], fields[name], titles[name], file, row_number)
             value, notes = reader(row[i])
             if formula:
                 row_problems.append(formula)
@@ -385,9 +449,11 @@ def read_table(path, schema, file):
                     )
             else:
                 record[name] = value
+        # A key cell that broke a rule (a code in the wrong format, say) names no area: it is
+        # unknown, not a different area, or the area it meant would be reported missing too.
         key = {k: record.get(k) for k in primary_key}
         if None in key.values():
-            key = {k: readers[k](row[mapping.index(k)])[0] for k in primary_key}
+            key = {k: readable(readers[k], row[mapping.index(k)]) for k in primary_key}
         if None in key.values():
             out.keys_known = False
         out.keys.append(key)
@@ -420,12 +486,12 @@ def describe(rule, note, cell, field, column, file, row_number):
         kind = field["type"]
         if kind == "boolean":
             allowed = "、".join(field.get("trueValues", []) + field.get("falseValues", []))
-            zh, en = f"应填 是/否(可用:{allowed})", f"expected yes/no ({allowed})"
+            zh, en = f"应填 是/否（可用：{allowed}）", f"expected yes/no ({allowed})"
         else:
-            zh, en = f"类型不对:应为{TYPE_ZH.get(kind, kind)}", f"wrong type: expected {kind}"
+            zh, en = f"类型不对：应为{TYPE_ZH.get(kind, kind)}", f"wrong type: expected {kind}"
         return Problem(file, "type", zh, en, row=row_number, column=column, value=cell)
     rule, zh, en = constraint_message(note, field)
-    hint_zh, hint_en = coordinate_hint(field["name"], rule)
+    hint_zh, hint_en = hint(field["name"], rule, cell)
     return Problem(
         file, rule, hint_zh + zh, hint_en + en, row=row_number, column=column, value=cell
     )

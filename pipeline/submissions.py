@@ -450,14 +450,19 @@ def completeness(table, ctx, file, name, area_field, expected, what_zh, what_en)
     unless a gap is declared; and no year after the reporting year.
 
     Counted over every row read, rows with problems included, so that a row
-    rejected for a bad value is not reported missing too; skipped when some
-    row's year or code could not be read at all (that problem comes first).
+    rejected for a bad value is not reported missing too. When a row's year could
+    not be read, no year is checked; when only its area code could not be, that
+    year's areas are not (the unreadable cell is reported, and may be the area
+    that would otherwise be called missing).
     """
-    if not table.keys_known:
-        return []
-    seen = defaultdict(set)
+    keys = table.keys
+    if not keys or any(key.get("year") is None or area_field not in key for key in keys):
+        return []  # an unreadable file, a missing column or an unreadable year: said already
+    seen, unreadable = defaultdict(set), set()
     for key in table.keys:
         seen[key["year"]].add(key[area_field])
+        if key[area_field] is None:
+            unreadable.add(key["year"])
     problems = []
     years = ctx.expected_years(name)
     for year in years:
@@ -489,7 +494,7 @@ def completeness(table, ctx, file, name, area_field, expected, what_zh, what_en)
                     value=year,
                 )
             )
-        else:
+        elif year not in unreadable:
             missing = [code for code in expected if code not in seen[year]]
             if missing:
                 problems.append(

@@ -240,6 +240,32 @@ def successor_name_after_reform(s):
     """Reports under 州卫健委 from 2019 are in the sample; 州卫计委 for 2017-2018 too."""
 
 
+def invisible_nul(s):
+    edit_csv(
+        county(s) / "facilities.csv", lambda rows: set_cell(rows, 2, "机构名称", "儿童之家\x00")
+    )
+
+
+def right_to_left_override(s):
+    edit_csv(
+        county(s) / "facilities.csv", lambda rows: set_cell(rows, 3, "地址", "妥甸镇\u202e路号")
+    )
+
+
+def zero_width_space_in_a_task_note(s):
+    edit_csv(
+        county(s, "532300") / "task_progress.csv",
+        lambda rows: set_cell(rows, 2, rows[0][-1], "按计划\u200b推进"),
+    )
+
+
+def code_in_scientific_notation(s):
+    edit_csv(
+        county(s) / "children_counts.csv",
+        lambda rows: set_cell(rows, 2, "乡镇代码", "5.32322E+08"),
+    )
+
+
 CASES = [
     ("missing-year", missing_year, "532322", "missing-year"),
     ("missing-year-declared", missing_year_declared, "532322", None),
@@ -260,6 +286,10 @@ CASES = [
     ("name-mismatch", name_does_not_match, "532323", "name-mismatch"),
     ("on-track-after-due", on_track_after_due, "532300", "contradiction"),
     ("overdue-without-due", overdue_without_due_date, "532300", "contradiction"),
+    ("invisible-nul", invisible_nul, "532322", "invisible-character"),
+    ("right-to-left-override", right_to_left_override, "532322", "invisible-character"),
+    ("zero-width-space", zero_width_space_in_a_task_note, "532300", "invisible-character"),
+    ("scientific-notation", code_in_scientific_notation, "532322", "pattern"),
 ]
 
 
@@ -290,6 +320,31 @@ def test_a_type_error_is_not_reported_as_a_missing_township(submissions):
     type_error_only(submissions)
     problems = check(county(submissions))
     assert [p.rule for p in problems] == ["type"]
+
+
+def test_a_code_excel_turned_into_scientific_notation_gets_one_hint(submissions):
+    code_in_scientific_notation(submissions)
+    [problem] = check(county(submissions))  # the township it meant is not called missing too
+    assert (problem.rule, problem.row, problem.column) == ("pattern", 2, "乡镇代码")
+    assert "科学计数法" in problem.zh and "scientific notation" in problem.en
+    assert "9 位数字" in problem.zh
+
+
+def test_invisible_characters_are_named_and_shown(submissions):
+    right_to_left_override(submissions)
+    [problem] = check(county(submissions))
+    assert (problem.row, problem.column) == (3, "地址")
+    assert "U+202E" in problem.zh and "RIGHT-TO-LEFT OVERRIDE" in problem.en
+    assert problem.value == "妥甸镇⟨U+202E⟩路号"
+
+
+def test_a_line_break_inside_a_cell_is_kept(submissions):
+    folder = county(submissions)
+    edit_csv(
+        folder / "facilities.csv",
+        lambda rows: set_cell(rows, 2, "服务内容", "临时庇护\r\n家庭寻亲"),
+    )
+    assert check(folder) == []
 
 
 def test_swapped_coordinates_get_one_hint(submissions):
