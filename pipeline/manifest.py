@@ -71,11 +71,11 @@ def problem(path, zh, en, value=None):
     return Problem(str(path), "manifest", zh, en, value=value)
 
 
-def as_year(value, path, what):
-    if isinstance(value, int) and 2017 <= value <= 2100:
+def as_year(value, path, what, what_en):
+    if isinstance(value, int) and not isinstance(value, bool) and 2017 <= value <= 2100:
         return value, []
     return None, [
-        problem(path, f"{what}应是2017到2100之间的年份", f"{what} must be a year", value=value)
+        problem(path, f"{what}应是2017到2100之间的年份", f"{what_en} must be a year", value=value)
     ]
 
 
@@ -83,23 +83,29 @@ def read(folder, submitter=None):
     """(Manifest, problems) of a folder: the top of a submissions folder when `submitter` is
     None, else that submitter's own folder."""
     path = Path(folder) / NAME
+    shown = f"{Path(folder).name}/{NAME}"
     manifest = Manifest()
     if not path.exists():
         return manifest, []
     try:
         data = yaml.safe_load(path.read_text("utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as error:
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError) as error:
+        # ValueError: a date that does not exist (2026-13-45) fails as YAML reads it
         return manifest, [
-            problem(path, "不是有效的 YAML（UTF-8）", f"not valid YAML in UTF-8 ({error})")
+            problem(
+                shown,
+                "不是有效的 YAML（须用 UTF-8 保存；日期要写成真实存在的日期，如 2026-01-19）",
+                f"not valid YAML in UTF-8 ({error})",
+            )
         ]
     if not isinstance(data, dict):
         return manifest, [
-            problem(path, "应是“键: 值”的列表", "must be a mapping of keys to values")
+            problem(shown, "应是“键: 值”的列表", "must be a mapping of keys to values")
         ]
     allowed = TOP_KEYS if submitter is None else COUNTY_KEYS
     problems = [
         problem(
-            path,
+            shown,
             f"不认识的键“{key}”；可用：{'、'.join(sorted(allowed))}",
             f"unknown key {key!r}; allowed: {', '.join(sorted(allowed))}",
             value=key,
@@ -110,10 +116,23 @@ def read(folder, submitter=None):
     manifest.sample = data.get("sample") is True
     manifest.notice = data.get("notice")
     if "reporting_year" in data:
-        manifest.reporting_year, more = as_year(data["reporting_year"], path, "reporting_year")
+        manifest.reporting_year, more = as_year(
+            data["reporting_year"], shown, "reporting_year", "reporting_year"
+        )
         problems += more
-    for entry in data.get("gaps") or []:
-        gap, more = read_gap(entry, path, submitter)
+    gaps = data.get("gaps") or []
+    if not isinstance(gaps, list):
+        problems.append(
+            problem(
+                shown,
+                "gaps 应是列表：每个缺报一项，以“- table: …”开头",
+                "gaps must be a list, one item (starting '- table: ...') per gap",
+                gaps if isinstance(gaps, str | int) else None,
+            )
+        )
+        gaps = []
+    for entry in gaps:
+        gap, more = read_gap(entry, shown, submitter)
         problems += more
         if gap:
             manifest.gaps.append(gap)
@@ -123,17 +142,27 @@ def read(folder, submitter=None):
         if not manifest.reporting_year:
             problems.append(
                 problem(
-                    path,
+                    shown,
                     "只写一个 submitted_on 日期时，要同时写 reporting_year",
                     "a single submitted_on date needs reporting_year",
                 )
             )
+    if dates is not None and not isinstance(dates, dict | datetime.date):
+        problems.append(
+            problem(
+                shown,
+                "submitted_on 应是一个日期（如 2026-01-19），或每行一个“年份: 日期”",
+                "submitted_on is one date (2026-01-19) or one 'year: date' per line",
+                dates if isinstance(dates, str | int) else None,
+            )
+        )
+        dates = {}
     for year, date in (dates or {}).items():
-        year, more = as_year(year, path, "submitted_on 的年份")
+        year, more = as_year(year, shown, "submitted_on 的年份", "a year of submitted_on")
         problems += more
         if not isinstance(date, datetime.date):
             problems.append(
-                problem(path, "submitted_on 的日期应写成 2026-01-19", "dates as 2026-01-19", date)
+                problem(shown, "submitted_on 的日期应写成 2026-01-19", "dates as 2026-01-19", date)
             )
         elif year:
             manifest.submitted_on[year] = date
@@ -168,7 +197,7 @@ def read_gap(entry, path, submitter):
         )
     year = entry.get("year")
     if year != ALL_YEARS:
-        year, more = as_year(year, path, "gaps 的 year（或 all）")
+        year, more = as_year(year, path, "gaps 的 year（或 all）", "a gap's year (or all)")
         problems += more
     else:
         year = None  # every year
@@ -178,3 +207,43 @@ def read_gap(entry, path, submitter):
     if problems:
         return None, problems
     return Gap(who, table, year, reason), []
+
+
+def timing_problems(manifest, folder, today):
+    """Dates in a folder's submission.yml that cannot be true on `today`: a reporting year
+    that has not ended, a submission dated in the future or before its year was over."""
+    shown = f"{Path(folder).name}/{NAME}"
+    problems = []
+    year = manifest.reporting_year
+    if year and year >= today.year:
+        problems.append(
+            problem(
+                shown,
+                f"reporting_year {year} 还没有结束：数字截至12月31日，最晚是 {today.year - 1}",
+                f"reporting_year {year} has not ended: figures are as of 31 December, "
+                f"so at most {today.year - 1}",
+                year,
+            )
+        )
+    for year, date in sorted(manifest.submitted_on.items()):
+        if date > today:
+            problems.append(
+                problem(
+                    shown,
+                    f"{year} 年的报送日期 {date.isoformat()} 晚于今天",
+                    f"the submission date of {year}, {date.isoformat()}, is after today",
+                    date.isoformat(),
+                )
+            )
+        elif date.year <= year:
+            problems.append(
+                problem(
+                    shown,
+                    f"{year} 年的数字截至 {year}-12-31，{year + 1} 年才能报送；"
+                    f"报送日期 {date.isoformat()} 不对",
+                    f"figures for {year} are as of {year}-12-31: they cannot be sent on "
+                    f"{date.isoformat()}",
+                    date.isoformat(),
+                )
+            )
+    return problems

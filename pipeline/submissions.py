@@ -120,13 +120,32 @@ def former_code_problem(file, code, row=None, column=None):
     )
 
 
+def not_a_file(path, shown):
+    """A folder, link or device where a submission file should be: never read, never skipped
+    in silence (a link could bring in any file of the machine that runs the build)."""
+    if path.is_symlink():
+        zh = "这是一个快捷方式（符号链接），不是文件本身：请把文件本身放进来"
+        en = "this is a link, not the file itself: put the file itself here"
+    elif path.is_dir():
+        zh = "这是一个子文件夹：检查和构建不读子文件夹里的文件；请把报送文件直接放在县市文件夹里，其他东西移到别处"
+        en = "this is a sub-folder, and files in sub-folders are not read: put the submission "
+        en += "files directly in the county folder and move anything else elsewhere"
+    else:
+        zh = "这不是普通文件：请放入 .csv 或 .xlsx 文件"
+        en = "this is not a regular file: put a .csv or .xlsx file here"
+    return Problem(shown, "not-a-file", zh, en, value=path.name)
+
+
 def table_files(folder, allowed, base):
     """{table: path} of the readable files in a submitter's folder, and problems with the rest."""
     files, problems = {}, []
     for path in sorted(folder.iterdir()):
-        if path.is_dir() or path.name.startswith((".", "~$")) or path.name in IGNORED_FILES:
+        if path.name.startswith((".", "~$")) or path.name in IGNORED_FILES:
             continue
         shown = display_path(path, base)
+        if path.is_symlink() or not path.is_file():
+            problems.append(not_a_file(path, shown))
+            continue
         stem, suffix = path.name.split(".", 1)[0], path.suffix.lower()
         if suffix not in SUFFIXES:
             kind = OTHER_FORMATS.get(suffix, f"“{suffix or '无扩展名'}”格式的文件")

@@ -15,7 +15,7 @@ import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import divisions, geometry, reference, submissions
+from . import divisions, geometry, manifest, reference, submissions
 from .manifest import Manifest
 from .manifest import read as read_manifest
 from .paths import DIVISIONS_SOURCES, PREFECTURE_CODE
@@ -60,12 +60,15 @@ def validate(folder, divisions_dir=DIVISIONS_SOURCES, today=None, consume=None):
     found, out.problems, out.whole = submissions.discover(folder, geo)
     top_folder = folder if out.whole else folder.parent
     out.manifest, problems = read_manifest(top_folder)
-    out.problems += problems
+    out.problems += problems + manifest.timing_problems(out.manifest, top_folder, today)
     base = top_folder
     for submitter in found:
         own, problems = read_manifest(submitter.folder, submitter.code)
-        out.problems += problems
-        reporting_year = own.reporting_year or out.manifest.reporting_year or today.year - 1
+        out.problems += problems + manifest.timing_problems(own, submitter.folder, today)
+        # A reporting year that has not ended is refused above; checking the tables against
+        # it would only add a "missing year" for every year up to it.
+        declared = [y for y in (own.reporting_year, out.manifest.reporting_year) if y]
+        reporting_year = next((y for y in declared if y < today.year), today.year - 1)
         if out.reporting_year not in (None, reporting_year):
             out.problems.append(
                 Problem(

@@ -588,6 +588,45 @@ def test_unknown_file_and_folder(submissions):
     assert {"unknown-file", "unknown-code"} <= {p.rule for p in problems}
 
 
+def test_a_folder_or_link_in_place_of_a_file_is_refused_not_skipped(submissions, tmp_path):
+    folder = county(submissions)
+    (folder / "facilities.csv").unlink()
+    (folder / "facilities.csv").mkdir()  # nothing read, and nothing said, would be a false pass
+    outside = tmp_path / "elsewhere.csv"
+    outside.write_text("secret\n", encoding="utf-8")
+    (folder / "village_coverage.csv").unlink()
+    (folder / "village_coverage.csv").symlink_to(outside)
+    (folder / "old").mkdir()
+    problems = check(folder)
+    assert sorted((p.file, p.rule) for p in problems) == [
+        ("532322_双柏县/facilities.csv", "not-a-file"),
+        ("532322_双柏县/old", "not-a-file"),
+        ("532322_双柏县/village_coverage.csv", "not-a-file"),
+    ]
+    assert not any("secret" in p.format() for p in problems)
+
+
+@pytest.mark.parametrize(
+    "text,words",
+    [
+        ("reporting_year: 2025\nsubmitted_on: 2026-13-45\n", "真实存在的日期"),
+        ("reporting_year: 2025\nsubmitted_on: [2026-01-19]\n", "submitted_on 应是"),
+        ("reporting_year: 2025\nsubmitted_on: 2027-01-01\n", "晚于今天"),
+        ("reporting_year: 2025\nsubmitted_on: 2025-06-01\n", "2026 年才能报送"),
+        ("reporting_year: 2026\n", "还没有结束"),
+        ("reporting_year: 2025\ngaps:\n  table: children_counts\n", "gaps 应是列表"),
+        ("reporting_year: 2025\ngaps: 数据尚在核对\n", "gaps 应是列表"),
+    ],
+)
+def test_a_wrong_submission_yml_gets_one_clear_problem(submissions, text, words):
+    folder = county(submissions)
+    (folder / "submission.yml").write_text(text, encoding="utf-8")
+    [problem] = check(folder)  # no "missing year" for each year up to a reporting year not ended
+    assert (problem.file, problem.rule) == ("532322_双柏县/submission.yml", "manifest")
+    assert words in problem.zh
+    assert not any("\u4e00" <= c <= "\u9fff" for c in problem.en), problem.en
+
+
 def test_every_error_is_listed_in_one_run(submissions):
     folder = county(submissions)
     edit_csv(folder / "children_counts.csv", lambda rows: set_cell(rows, 5, "孤儿", "十二"))
