@@ -327,7 +327,11 @@ class Table:
 
 def readable(reader, cell):
     """The typed value of a cell that breaks no rule, else None."""
-    if cell.startswith(FORMULA_STARTS) or invisible_characters(cell):
+    if (
+        cell.startswith(FORMULA_STARTS)
+        or invisible_characters(cell)
+        or cell.upper() in EXCEL_ERRORS
+    ):
         return None
     value, notes = reader(cell)
     return None if notes else value
@@ -368,6 +372,29 @@ def invisible_problem(cell, field_spec, column, file, row_number):
         row=row_number,
         column=column,
         value=shown,
+    )
+
+
+# What Excel and WPS write in a cell whose formula failed; saved as CSV they become text.
+EXCEL_ERRORS = {
+    "#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#SPILL!", "#CALC!",
+    "#GETTING_DATA", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!",
+}  # fmt: skip
+
+
+def excel_error_problem(cell, column, file, row_number):
+    if cell.upper() not in EXCEL_ERRORS:
+        return None
+    return Problem(
+        file,
+        "excel-error",
+        f"这是 Excel 的错误值 {cell}：算出它的公式出错了；请改正公式，再“选择性粘贴为数值”，"
+        "或直接填写数字或文字",
+        f"{cell} is an Excel error value: the formula behind it failed; fix it and paste "
+        "the values, or type the value itself",
+        row=row_number,
+        column=column,
+        value=cell,
     )
 
 
@@ -436,9 +463,11 @@ def read_table(path, schema, file):
         row = row + [""] * (width - len(row))
         record, row_problems = {}, []
         for i, name, reader in columns:
-            formula = formula_problem(
-                row[i], fields[name], titles[name], file, row_number
-            ) or invisible_problem(row[i], fields[name], titles[name], file, row_number)
+            formula = (
+                excel_error_problem(row[i], titles[name], file, row_number)
+                or formula_problem(row[i], fields[name], titles[name], file, row_number)
+                or invisible_problem(row[i], fields[name], titles[name], file, row_number)
+            )
             value, notes = reader(row[i])
             if formula:
                 row_problems.append(formula)

@@ -146,6 +146,17 @@ def formula_cell_xlsx(s):
     workbook.save(path)
 
 
+def excel_error_in_xlsx(s):
+    path = county(s, "532323") / "children_counts.xlsx"
+    workbook = load_workbook(path)
+    workbook["数据"]["D3"] = "#DIV/0!"
+    workbook.save(path)
+
+
+def excel_error_saved_as_csv(s):
+    edit_csv(county(s) / "facilities.csv", lambda rows: set_cell(rows, 2, "机构名称", "#N/A"))
+
+
 def old_excel_file(s):
     folder = county(s)
     (folder / "facilities.csv").rename(folder / "facilities.xls")
@@ -286,6 +297,8 @@ CASES = [
     ("name-mismatch", name_does_not_match, "532323", "name-mismatch"),
     ("on-track-after-due", on_track_after_due, "532300", "contradiction"),
     ("overdue-without-due", overdue_without_due_date, "532300", "contradiction"),
+    ("excel-error-xlsx", excel_error_in_xlsx, "532323", "excel-error"),
+    ("excel-error-csv", excel_error_saved_as_csv, "532322", "excel-error"),
     ("invisible-nul", invisible_nul, "532322", "invisible-character"),
     ("right-to-left-override", right_to_left_override, "532322", "invisible-character"),
     ("zero-width-space", zero_width_space_in_a_task_note, "532300", "invisible-character"),
