@@ -26,6 +26,11 @@ CLIENT_MESSAGES = [
         "查询用时超过上限，已被中止。请缩小范围后再试。",
     ),
     (re.compile(r"Statement must be a SELECT"), "只能运行 SELECT 查询。"),
+    (
+        re.compile(r"not authorized"),
+        "本站不提供 printf() 和 format() 函数（它们可以让一条查询占住服务器）；"
+        "请用 round() 取小数位，用 || 拼接文字。",
+    ),
     (re.compile(r"near \"(.*)\": syntax error"), "SQL 语法错误（在“{0}”附近）。"),
 ]
 TITLES = {
