@@ -47,6 +47,9 @@ def permission_allowed(actor, action, resource):
     return None
 
 
+sqlite_limits.install()
+
+
 @hookimpl
 def prepare_connection(conn):
     sqlite_limits.apply(conn)

@@ -13,6 +13,8 @@ from datasette.database import QueryInterrupted
 from datasette.utils.asgi import BadRequest, Base400, Forbidden, NotFound
 from datasette.views.base import DatasetteError
 
+from .sqlite_limits import MAX_TRIM_CHARACTERS, MAX_VALUE_BYTES
+
 CLIENT_MESSAGES = [
     (re.compile(r"Cannot sort table by (.*)"), "不能按“{0}”排序：没有这一列，或这一列不能排序。"),
     (re.compile(r"Cannot use _sort and _sort_desc"), "不能同时用 _sort 和 _sort_desc。"),
@@ -20,7 +22,15 @@ CLIENT_MESSAGES = [
     (re.compile(r"Invalid _next"), "分页参数 _next 不对。"),
     (re.compile(r"no such column: (.*)"), "没有“{0}”这一列。"),
     (re.compile(r"no such table: (.*)"), "没有“{0}”这张表。"),
-    (re.compile(r"string or blob too big"), "单个值超过 1 MB 的上限，查询被拒绝。"),
+    (
+        re.compile(r"string or blob too big"),
+        f"单个值超过 {MAX_VALUE_BYTES // 1000} KB 的上限，查询被拒绝。",
+    ),
+    (
+        re.compile(r"user-defined function raised exception"),
+        f"trim()、ltrim()、rtrim() 的第二个参数最多 {MAX_TRIM_CHARACTERS} 个字符。",
+    ),
+    (re.compile(r"LIKE or GLOB pattern too complex"), "LIKE 或 GLOB 的模式太长（最多 200 字节）。"),
     (
         re.compile(r"interrupted|SQL query took too long"),
         "查询用时超过上限，已被中止。请缩小范围后再试。",

@@ -25,6 +25,10 @@ HIDDEN = re.compile(
     r"messages|patterns|auth-token|logout|create-token|debug|inspect)(\.json)?/?$"
 )
 SQL_PARAMETERS = ("sql", "_where")
+# Functions whose cost is the product of two strings' lengths, all inside one step of
+# SQLite that no time limit can cut (portal/sqlite_limits.py): a few per statement.
+PRODUCT_COST = re.compile(r"\b(like|glob|instr|replace)\b", re.IGNORECASE)
+MAX_PRODUCT_CALLS = 8
 
 
 @dataclass(frozen=True)
@@ -75,6 +79,12 @@ def check(method, path, query_string):
                 400,
                 f"SQL 语句太长（最多 {MAX_SQL_BYTES} 字节）。",
                 f"the SQL is longer than {MAX_SQL_BYTES} bytes",
+            )
+        if name in SQL_PARAMETERS and len(PRODUCT_COST.findall(value)) > MAX_PRODUCT_CALLS:
+            return Refusal(
+                400,
+                f"一条查询里 LIKE、GLOB、instr()、replace() 合计最多用 {MAX_PRODUCT_CALLS} 次。",
+                f"at most {MAX_PRODUCT_CALLS} uses of LIKE, GLOB, instr() and replace() in one query",
             )
     return None
 

@@ -16,19 +16,35 @@ machine: `select randomblob(1e9)` would build a 1 GB value, and a result of
   them and stops at MAX_RESULT_BYTES with a clear error: the cap holds however
   many rows and columns the statement returns.
 
-Time is bounded by Datasette's sql_time_limit_ms (a progress handler); with values
-capped at 1 MB, no single SQLite step can run for long between its checks, with one
-exception: in the SQLite that Python ships here (3.40), printf('%.*c', 1e9, 'x') loops a
-billion times inside one step after its string has already hit the length limit, which
-no progress handler can cut (4 s measured, 9 s at the largest precision). printf and
-its alias format are therefore refused by an authorizer on every connection; the
-portal's own queries do not use them, and round() and || do their usual jobs.
+Time. A statement's time limit (Datasette's sql_time_limit_ms, or the visitor's SQL's
+shorter one) is enforced twice: by Datasette's progress handler, which SQLite calls only
+every 1,000 steps, and by a watchdog thread that calls `interrupt()` on the connection
+at the deadline, which SQLite notices at the next row or jump. Neither can cut a single
+step, so no single step may be long:
+- values are capped at MAX_VALUE_BYTES (100 KB, twenty times the largest value in the
+  database): LIKE, GLOB, instr() and replace() cost up to the product of their two
+  strings' lengths, 0.05 s at this cap against 5 s at 1 MB (measured);
+- LIKE and GLOB patterns are capped at 200 bytes;
+- the two-argument trim(), ltrim() and rtrim() are replaced by versions that take at
+  most MAX_TRIM_CHARACTERS characters to remove (SQLite's compare every character with
+  every one of the set: 0.9 s for one call at 100 KB);
+- printf() and its alias format() are refused by an authorizer: in the SQLite that Python
+  ships here (3.40), printf('%.*c', 1e9, 'x') loops a billion times inside one step after
+  its string has hit the length limit (4 s measured). The portal's own queries use none of
+  them; round() and || do their usual jobs;
+- portal/limits.py allows at most a few calls of the functions whose cost is such a
+  product in one statement of the visitor's, so one row cannot chain hundreds of them.
 """
 
+import itertools
 import sqlite3
+import threading
+import time
 import weakref
+from contextlib import contextmanager
 
-MAX_VALUE_BYTES = 1_000_000
+MAX_VALUE_BYTES = 100_000
+MAX_TRIM_CHARACTERS = 100
 MAX_RESULT_BYTES = 20_000_000
 HARD_HEAP_BYTES = 512 * 1024 * 1024
 SOFT_HEAP_BYTES = 64 * 1024 * 1024
@@ -40,7 +56,7 @@ LIMITS = {
     sqlite3.SQLITE_LIMIT_COMPOUND_SELECT: 50,
     sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER: 100,
     sqlite3.SQLITE_LIMIT_FUNCTION_ARG: 32,
-    sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH: 500,
+    sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH: 200,
     sqlite3.SQLITE_LIMIT_TRIGGER_DEPTH: 10,
     sqlite3.SQLITE_LIMIT_ATTACHED: 0,
 }
@@ -85,10 +101,107 @@ def authorize(action, arg1, arg2, db_name, trigger):
     return sqlite3.SQLITE_OK
 
 
+class TrimSetTooLong(ValueError):
+    pass
+
+
+def bounded_trim(strip):
+    """trim(X, Y) and its kin, refusing a set Y of more than MAX_TRIM_CHARACTERS."""
+
+    def trim(value, characters):
+        if value is None or characters is None:
+            return None
+        characters = (
+            characters.decode("utf-8", "replace")
+            if isinstance(characters, bytes)
+            else str(characters)
+        )
+        if len(characters) > MAX_TRIM_CHARACTERS:
+            raise TrimSetTooLong(characters[:20])
+        text = value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+        return strip(text, characters)
+
+    return trim
+
+
+TRIMS = {"trim": str.strip, "ltrim": str.lstrip, "rtrim": str.rstrip}
+
+
 def apply(conn):
     for category, value in LIMITS.items():
         conn.setlimit(category, value)
     conn.set_authorizer(authorize)
+    for name, strip in TRIMS.items():
+        conn.create_function(name, 2, bounded_trim(strip), deterministic=True)
     conn.execute(f"PRAGMA hard_heap_limit = {HARD_HEAP_BYTES}")
     conn.execute(f"PRAGMA soft_heap_limit = {SOFT_HEAP_BYTES}")
     conn.row_factory = ResultBudget()
+
+
+class Watchdog:
+    """One thread that interrupts each connection whose statement is past its deadline.
+
+    A connection is watched only inside `time_limit`, so an interrupt can never reach a
+    statement that started after the one it was meant for.
+    """
+
+    def __init__(self):
+        self.condition = threading.Condition()
+        self.watched = {}  # token -> (deadline, connection)
+        self.tokens = itertools.count()
+        self.thread = None
+
+    def watch(self, conn, seconds):
+        with self.condition:
+            if self.thread is None:  # started on first use: never before a fork
+                self.thread = threading.Thread(target=self.run, name="sql-deadline", daemon=True)
+                self.thread.start()
+            token = next(self.tokens)
+            self.watched[token] = (time.monotonic() + seconds, conn)
+            self.condition.notify()
+            return token
+
+    def release(self, token):
+        with self.condition:
+            self.watched.pop(token, None)
+
+    def run(self):
+        with self.condition:
+            while True:
+                now = time.monotonic()
+                for token, (deadline, conn) in list(self.watched.items()):
+                    if deadline <= now:
+                        del self.watched[token]
+                        conn.interrupt()
+                deadlines = [deadline for deadline, _ in self.watched.values()]
+                self.condition.wait(min(deadlines) - now if deadlines else None)
+
+
+WATCHDOG = Watchdog()
+
+
+def with_watchdog(progress_limit):
+    """Datasette's time limit (a progress handler) with the watchdog added."""
+
+    @contextmanager
+    def time_limit(conn, ms):
+        token = WATCHDOG.watch(conn, ms / 1000)
+        try:
+            with progress_limit(conn, ms):
+                yield
+        finally:
+            WATCHDOG.release(token)
+
+    return time_limit
+
+
+def install():
+    """Put the watchdog into Datasette's query path (datasette.database looks its time
+    limit up by name on every query). Idempotent."""
+    import datasette.database
+
+    current = datasette.database.sqlite_timelimit
+    if not getattr(current, "portal_watchdog", False):
+        patched = with_watchdog(current)
+        patched.portal_watchdog = True
+        datasette.database.sqlite_timelimit = patched

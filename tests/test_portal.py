@@ -4,6 +4,7 @@ CSV that spreadsheets cannot run, the catalogue, releases."""
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import html
 import io
@@ -277,6 +278,40 @@ def test_one_sql_request_cannot_take_the_machine(ds, sql):
     body = response.json()
     assert body.get("ok") is False or body.get("error"), body
     assert len(response.content) < 100_000
+
+
+def test_the_watchdog_cuts_a_statement_between_rows_where_progress_checks_are_rare():
+    import sqlite3
+
+    from portal import sqlite_limits
+
+    conn = sqlite3.connect(":memory:")
+    sqlite_limits.apply(conn)
+    # ~0.05 s a row in one LIKE step: Datasette's progress handler, called every 1,000
+    # steps, would first look after dozens of rows; nothing else here may stop it
+    heavy = (
+        "with recursive r(n) as (select 1 union all select n + 1 from r where n < 100) "
+        "select count(*) from r where (replace(hex(zeroblob(49999)), '0', 'a') || n) "
+        "like '%' || replace(hex(zeroblob(95)), '0', 'a') || 'b'"
+    )
+    never = sqlite_limits.with_watchdog(lambda conn, ms: contextlib.nullcontext())
+    with pytest.raises(sqlite3.OperationalError, match="interrupted"):
+        with never(conn, 300):
+            conn.execute(heavy).fetchall()
+    with never(conn, 5000):  # the connection is usable again, and nothing stale interrupts it
+        assert conn.execute("select 1").fetchone()[0] == 1
+    conn.close()
+
+
+def test_costly_string_functions_are_bounded(ds):
+    many = "select " + ", ".join(["'a' like 'a'"] * 9)
+    refused = get(ds, "/chuxiong", params={"sql": many})
+    assert refused.status_code == 400 and "最多用 8 次" in refused.text
+    long_set = "select trim(name, '" + "甲" * 101 + "') from facilities limit 1"
+    page = get(ds, "/chuxiong", params={"sql": long_set})
+    assert page.status_code == 400 and "最多 100 个字符" in page.text
+    fine = get(ds, "/chuxiong.json", params={"sql": "select trim('xxhixx', 'x'), rtrim('ab  ')"})
+    assert fine.json()["rows"] == [["hi", "ab"]]
 
 
 def test_printf_is_refused_with_what_to_use_instead(ds):
