@@ -91,6 +91,16 @@ class Portal:
     def description(self, column, table=None):
         return self.labels.description(table or self.table, column)
 
+    def column_labels(self, columns, table=None):
+        """Chinese titles and code labels of a table's columns, for a page's own scripts
+        (the map's pop-ups on table pages): {"titles": {...}, "values": {column: {...}}}."""
+        table = table or self.table
+        entries = {c: self.labels.columns.get((table, c)) or {} for c in columns}
+        return {
+            "titles": {c: self.title(c, table) for c in columns},
+            "values": {c: e["categories"] for c, e in entries.items() if e.get("categories")},
+        }
+
     def value_label(self, column, value, table=None):
         return self.labels.value_label(table or self.table, column, str(value)) or value
 

@@ -1,6 +1,7 @@
 """A real headless Chromium (Debian's) against the portal served as `make serve` serves it,
 with every outside request blocked: what a visitor on a phone or a desktop sees."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -148,6 +149,22 @@ def test_map_shows_markers_and_county_outlines_without_tiles(page, server):
     assert page.locator("path.county-outline").count() == 10
     assert page.get_attribute(".leaflet-control-zoom-in", "title") == "放大"
     assert page.outside_requests == []
+    assert page.console_errors == []
+
+
+def test_the_map_on_a_table_page_speaks_chinese_and_links_to_the_row(page, server):
+    page.goto(server + "/chuxiong/facilities?county_code=532329")
+    page.wait_for_selector(".leaflet-marker-icon", timeout=15000)
+    assert "Leaflet" not in page.inner_text(".leaflet-control-attribution")
+    assert page.get_attribute(".leaflet-control-zoom-out", "title") == "缩小"
+    page.locator(".leaflet-marker-icon").first.click()
+    popup = page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert "机构名称" in text and "位置精度" in text
+    assert not re.search(r"facility_id|county_code|location_precision|\bnull\b|\bpoint\b", text)
+    popup.get_by_role("link", name="查看详情").click()
+    page.wait_for_url(re.compile(r"/chuxiong/facilities/532329-F\d+$"))
     assert page.console_errors == []
 
 
