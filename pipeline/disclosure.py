@@ -629,7 +629,7 @@ class Report:
             )
         return "\n".join(
             [
-                f"- 审计结果\uff1a**{'通过 PASS' if self.passed else '未通过 FAIL'}**",
+                f"- 审计结果\uff1a**{'通过' if self.passed else '未通过'}**",
                 f"- 规则\uff1a{RULE['rule_zh']}为防止推算而隐藏的格子和小数字在数据中标记相同\uff0c"
                 "本报告也不区分",
                 f"- 公布的格子共 {self.cells} 个\uff0c隐藏 {self.hidden} 个",
