@@ -12,7 +12,8 @@ the handbook, a static file) is sent by wrk at each concurrency level for --seco
 `Accept-Encoding: gzip` as a browser sends it. Plain Datasette has no canned query, handbook
 or portal CSS: its mix uses the canned query's SQL as ?sql=, a row page and its own CSS.
 Then serve and prod are measured again while 4 clients loop abusive SQL (randomblob(1e9),
-zeroblob(2e8), an unbounded recursive CTE, a doubling string) and 1 client floods 404s with
+zeroblob(2e8), an unbounded recursive CTE, a doubling string, a LIKE that costs 0.05 s a
+row, printf('%.*c', 1e9, 'x')) and 1 client floods 404s with
 new URLs. Plain Datasette is not abused: randomblob(1e9) alone takes it past 7 GB.
 Peak RSS (VmHWM) of every process of every server is printed at the end.
 Needs wrk (Debian's; `make nginx` installs it) and a built release (`make build`).
@@ -65,6 +66,11 @@ ABUSIVE_SQL = [
     "with recursive r(i) as (select 1 union all select i+1 from r) select count(*) from r",
     "with recursive d(s,n) as (select 'x',0 union all select s||s,n+1 from d where n<40) "
     "select length(s) from d",
+    # one long step per row, where SQLite's progress checks are rare (portal/sqlite_limits.py)
+    "with recursive r(n) as (select 1 union all select n+1 from r where n<100000) "
+    "select count(*) from r where (replace(hex(zeroblob(49999)),'0','a')||n) "
+    "like '%'||replace(hex(zeroblob(95)),'0','a')||'b'",
+    "select printf('%.*c', 1000000000, 'x')",
 ]
 
 
