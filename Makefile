@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8001
 DB := build/chuxiong.db
 
-.PHONY: setup browser nginx serve-prod build data templates checker metadata handbook serve test format sample divisions boundaries bench clean
+.PHONY: setup browser nginx serve-prod build data templates checker metadata handbook serve test format sample divisions boundaries bench lighthouse clean
 
 setup: $(VENV)/.installed
 
@@ -76,6 +76,11 @@ test: setup browser nginx
 bench: build nginx
 	$(BIN)/python scripts/bench_build.py --scale 14
 	$(BIN)/python scripts/bench_serving.py
+
+## lighthouse: Lighthouse scores of the main page types (npm's lighthouse, pinned, into
+## build/tools; Debian's Chromium), printed as a table
+lighthouse: build browser
+	$(BIN)/python scripts/lighthouse.py
 
 format: setup
 	$(BIN)/ruff format .
