@@ -195,10 +195,27 @@ def with_watchdog(progress_limit):
     return time_limit
 
 
+def quiet_refusals(hook):
+    """sys.unraisablehook without a traceback for a refused trim(): Datasette turns on
+    SQLite callback tracebacks, which would print one per request (a log flood)."""
+
+    def unraisable(info):
+        if not isinstance(info.exc_value, TrimSetTooLong):
+            hook(info)
+
+    unraisable.portal_quiet = True
+    return unraisable
+
+
 def install():
     """Put the watchdog into Datasette's query path (datasette.database looks its time
-    limit up by name on every query). Idempotent."""
+    limit up by name on every query), and keep refusals out of the log. Idempotent."""
+    import sys
+
     import datasette.database
+
+    if not getattr(sys.unraisablehook, "portal_quiet", False):
+        sys.unraisablehook = quiet_refusals(sys.unraisablehook)
 
     current = datasette.database.sqlite_timelimit
     if not getattr(current, "portal_watchdog", False):
