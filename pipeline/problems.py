@@ -115,7 +115,7 @@ class InputRejected(Exception):
             rest = len(self.problems) - limit
             lines.append(f"……另有 {rest} 个问题未显示 / {rest} more not shown")
         header = (
-            f"发现 {len(self.problems)} 个问题,未发布任何内容。"
+            f"发现 {len(self.problems)} 个问题，未发布任何内容。"
             f" / Found {len(self.problems)} problem(s); nothing was published."
         )
         return "\n".join([header, *lines])

@@ -23,7 +23,7 @@ TYPE_ZH = {
     "integer": "整数",
     "number": "数字",
     "boolean": "是/否",
-    "date": "日期(如 2025-01-15)",
+    "date": "日期（如 2025-01-15）",
     "string": "文本",
 }
 UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
@@ -37,7 +37,7 @@ def decode(raw, file):
         return None, Problem(
             file,
             "encoding",
-            "文件是 UTF-16 编码;请另存为“CSV UTF-8(逗号分隔)”或 GBK 编码的 CSV",
+            "文件是 UTF-16 编码；请另存为“CSV UTF-8（逗号分隔）”或 GBK 编码的 CSV",
             "the file is UTF-16; save it as 'CSV UTF-8 (comma delimited)' or as GBK CSV",
         )
     else:
@@ -54,7 +54,7 @@ def decode(raw, file):
     return None, Problem(
         file,
         "encoding",
-        "无法识别文件编码:只接受 UTF-8(可带 BOM)或 GBK/GB18030",
+        "无法识别文件编码：只接受 UTF-8（可带 BOM）或 GBK/GB18030",
         "unreadable encoding: only UTF-8 (with or without BOM) and GBK/GB18030 are accepted",
         row=row,
         value=repr(raw[error.start : error.start + 8]),
@@ -86,8 +86,11 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 DELIMITERS = {";": "分号", "\t": "制表符", "|": "竖线"}
 
 
-def read_xlsx(path, file):
+def read_xlsx(path, file, schema=None):
     """Rows of the one sheet that holds data, or problems naming every other sheet with content.
+
+    The templates' own sheets (instructions, code lists) are skipped, unless one of them
+    holds the table's header, every required column of it: then rows were typed there.
 
     Formulas are read as formulas (not their cached results), so that a cell computed
     in Excel is reported rather than trusted: a value computed by a formula may be stale,
@@ -109,7 +112,9 @@ def read_xlsx(path, file):
     with_content = []
     for sheet in workbook.worksheets:
         rows = [[cell_text(v) for v in row] for row in sheet.iter_rows(values_only=True)]
-        if sheet.title not in HELPER_SHEETS and any(any(row) for row in rows):
+        if not any(any(row) for row in rows):
+            continue
+        if sheet.title not in HELPER_SHEETS or holds_header(rows, schema):
             with_content.append((sheet.title, rows))
     workbook.close()
     if len(with_content) > 1:
@@ -148,13 +153,15 @@ def read_csv_rows(path, file):
     return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))], []
 
 
-def read_cells(path, file):
+def read_cells(path, file, schema=None):
     """All rows of the file as lists of strings, or problems."""
     path = Path(path)
     if path.stat().st_size == 0:
         return None, [Problem(file, "empty-file", "文件是空的", "the file is empty")]
-    reader = read_xlsx if path.suffix.lower() == ".xlsx" else read_csv_rows
-    rows, problems = reader(path, file)
+    if path.suffix.lower() == ".xlsx":
+        rows, problems = read_xlsx(path, file, schema)
+    else:
+        rows, problems = read_csv_rows(path, file)
     if problems:
         return None, problems
     while rows and not any(rows[-1]):
@@ -167,6 +174,22 @@ def read_cells(path, file):
 def normalise_label(label):
     """Header labels as Excel users type them: full- or half-width brackets, stray spaces."""
     return re.sub(r"\s+", "", unicodedata.normalize("NFKC", label))
+
+
+def holds_header(rows, schema):
+    """Whether some row names every required column of the schema (by name or title)."""
+    if schema is None:
+        return False
+    required = [
+        {normalise_label(f["name"]), normalise_label(f["title"])}
+        for f in schema["fields"]
+        if f.get("constraints", {}).get("required")
+    ]
+    for row in rows:
+        labels = {normalise_label(cell) for cell in row if cell}
+        if required and all(names & labels for names in required):
+            return True
+    return False
 
 
 def label_map(schema):
@@ -191,7 +214,7 @@ def match_header(rows, schema, file):
                     Problem(
                         file,
                         "header-row",
-                        f"表头应在第 1 行,但出现在第 {index} 行;请删去表头上方的行",
+                        f"表头应在第 1 行，但出现在第 {index} 行；请删去表头上方的行",
                         f"the header must be in row 1 but was found in row {index}; "
                         "delete the rows above it",
                         row=index,
@@ -207,7 +230,7 @@ def match_header(rows, schema, file):
                 Problem(
                     file,
                     "unknown-column",
-                    f"第 {position} 列的表头不是本表的字段(编码错误时也会这样)",
+                    f"第 {position} 列的表头不是本表的字段（编码错误时也会这样）",
                     f"column {position} is not a field of this table "
                     "(a wrong encoding shows up like this too)",
                     row=1,
@@ -422,7 +445,7 @@ def read_table(path, schema, file):
     are Excel's: the header is row 1.
     """
     out = Table()
-    rows, problems = read_cells(path, file)
+    rows, problems = read_cells(path, file, schema)
     if problems:
         out.problems = problems
         out.keys_known = False

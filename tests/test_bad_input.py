@@ -125,6 +125,17 @@ def second_sheet(s):
     workbook.save(path)
 
 
+def rows_typed_into_the_instructions_sheet(s):
+    path = county(s, "532323") / "village_coverage.xlsx"
+    workbook = load_workbook(path)
+    data, instructions = workbook["数据"], workbook["填写说明"]
+    instructions.append([c.value for c in data[1]])  # below the instructions, header and all
+    for row in list(data.iter_rows(min_row=data.max_row - 4, values_only=True)):
+        instructions.append(row)
+    data.delete_rows(data.max_row - 4, 5)
+    workbook.save(path)
+
+
 def formula_csv(s):
     edit_csv(
         county(s) / "facilities.csv",
@@ -282,6 +293,7 @@ CASES = [
     ("missing-year-declared", missing_year_declared, "532322", None),
     ("missing-county", missing_county, None, "missing-county"),
     ("second-sheet", second_sheet, "532323", "sheets"),
+    ("rows-in-instructions", rows_typed_into_the_instructions_sheet, "532323", "sheets"),
     ("formula-csv", formula_csv, "532322", "formula"),
     ("formula-plus", formula_plus, "532322", "formula"),
     ("formula-cell-xlsx", formula_cell_xlsx, "532323", "formula"),
