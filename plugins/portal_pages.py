@@ -247,7 +247,8 @@ async def download(datasette, request, send):
 async def report(datasette, request):
     what = (request.args.get("what") or "")[:200]
     source = (request.args.get("page") or "")[:300]
-    if source and not source.startswith("/"):
+    # Only a page of this site: "//host/..." and "/\\host/..." are other sites to a browser.
+    if not source.startswith("/") or source.startswith(("//", "/\\")):
         source = ""
     return await page(datasette, request, "report.html", {"what": what, "source": source})
 

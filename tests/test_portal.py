@@ -430,6 +430,12 @@ def test_report_a_problem_opens_a_prefilled_message(ds):
         "532301-F001" in text and "数据版本" in text and "/chuxiong/facilities/532301-F001" in text
     )
     assert "示例" in get(ds, "/-/report").text
+    for elsewhere in ("//evil.example/x", "/\\evil.example/x", "https://evil.example/x"):
+        links = re.findall(r'href="([^"]*)"', get(ds, "/-/report", params={"page": elsewhere}).text)
+        assert not [link for link in links if "evil.example" in link and "mailto:" not in link]
+    crafted = get(ds, "/-/report", params={"what": "x&cc=evil@example.com&bcc=b@c"}).text
+    mailto = html.unescape(re.search(r'href="(mailto:[^"]+)"', crafted).group(1))
+    assert "&cc=" not in mailto and "&bcc=" not in mailto  # the visitor's text stays in the body
 
 
 def test_releases_page_and_release_files(ds, built):
