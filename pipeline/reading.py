@@ -348,18 +348,6 @@ class Table:
     keys_known: bool = True
 
 
-def readable(reader, cell):
-    """The typed value of a cell that breaks no rule, else None."""
-    if (
-        cell.startswith(FORMULA_STARTS)
-        or invisible_characters(cell)
-        or cell.upper() in EXCEL_ERRORS
-    ):
-        return None
-    value, notes = reader(cell)
-    return None if notes else value
-
-
 # Invisible characters that have no place in a name, address or note: control characters
 # (a NUL ends the text for many programs), format characters (a right-to-left override
 # shows text in another order than it is stored; zero-width spaces make two equal names
@@ -504,8 +492,6 @@ def read_table(path, schema, file):
         # A key cell that broke a rule (a code in the wrong format, say) names no area: it is
         # unknown, not a different area, or the area it meant would be reported missing too.
         key = {k: record.get(k) for k in primary_key}
-        if None in key.values():
-            key = {k: readable(readers[k], row[mapping.index(k)]) for k in primary_key}
         if None in key.values():
             out.keys_known = False
         out.keys.append(key)

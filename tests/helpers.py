@@ -14,6 +14,18 @@ def file_hashes(*paths):
     return hashes
 
 
+# The eight categories of children in difficulty, in the policy's order (二（一）to 二（八）).
+CATEGORY_NAMES = (
+    "孤儿",
+    "艾滋病病毒感染儿童",
+    "事实无人抚养儿童",
+    "重残儿童",
+    "重病儿童",
+    "贫困家庭儿童",
+    "流浪儿童",
+    "家庭监护缺失或监护不当儿童",
+)
+
 # The ten county-level units of Chuxiong, as the official list names them (禄丰市 since 2021).
 COUNTY_NAMES = (
     "楚雄市",

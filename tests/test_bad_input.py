@@ -150,18 +150,19 @@ def formula_plus(s):
     )
 
 
-def formula_cell_xlsx(s):
-    path = county(s, "532323") / "facilities.xlsx"
+def set_xlsx_cell(path, cell, value):
+    """Type one value into a workbook's data sheet, as an officer would in Excel."""
     workbook = load_workbook(path)
-    workbook["数据"]["C2"] = '=HYPERLINK("http://x","y")'
+    workbook["数据"][cell] = value
     workbook.save(path)
+
+
+def formula_cell_xlsx(s):
+    set_xlsx_cell(county(s, "532323") / "facilities.xlsx", "C2", '=HYPERLINK("http://x","y")')
 
 
 def excel_error_in_xlsx(s):
-    path = county(s, "532323") / "children_counts.xlsx"
-    workbook = load_workbook(path)
-    workbook["数据"]["D3"] = "#DIV/0!"
-    workbook.save(path)
+    set_xlsx_cell(county(s, "532323") / "children_counts.xlsx", "D3", "#DIV/0!")
 
 
 def excel_error_saved_as_csv(s):
@@ -231,10 +232,7 @@ def former_township_code(s):
 
 
 def name_does_not_match(s):
-    path = county(s, "532323") / "children_counts.xlsx"
-    workbook = load_workbook(path)
-    workbook["数据"]["C2"] = "另一个镇"
-    workbook.save(path)
+    set_xlsx_cell(county(s, "532323") / "children_counts.xlsx", "C2", "另一个镇")
 
 
 def on_track_after_due(s):

@@ -16,7 +16,7 @@ from pipeline.paths import DIVISIONS_SOURCES, SAMPLE_SUBMISSIONS
 from pipeline.problems import InputRejected
 from pipeline.reading import decode
 from tests.attacker import Attack
-from tests.helpers import file_hashes
+from tests.helpers import CATEGORY_NAMES, file_hashes
 
 FIRST, SECOND = datetime.date(2026, 12, 1), datetime.date(2026, 12, 5)
 YEAR, COUNTY = 2024, "532322"
@@ -203,19 +203,7 @@ def test_a_correction_that_would_leak_by_differencing_is_repaired(tmp_path):
     def make_small(rows):
         header = rows[0]
         total = header.index("困境儿童总数（去重）")
-        categories = [
-            header.index(t)
-            for t in (
-                "孤儿",
-                "艾滋病病毒感染儿童",
-                "事实无人抚养儿童",
-                "重残儿童",
-                "重病儿童",
-                "贫困家庭儿童",
-                "流浪儿童",
-                "家庭监护缺失或监护不当儿童",
-            )
-        ]
+        categories = [header.index(t) for t in CATEGORY_NAMES]
         for row in rows[1:]:
             if row[0] == str(YEAR) and 12 <= int(row[total]) <= 60:
                 for index in categories:
