@@ -566,6 +566,7 @@ class Report:
     programs: int = 0
     seconds_by_year: dict = field(default_factory=lambda: defaultdict(float))
     passed: bool = True
+    digest: str = ""  # SHA-256 of the published cells (see digest())
 
     @property
     def hidden(self):

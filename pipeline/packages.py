@@ -1,0 +1,127 @@
+"""Steps 3 and 5 of a build: write the data packages into the staging folder, and validate them.
+
+One folder per package (schemas/packages.yaml), one CSV per table, each written
+by publish.TableWriter in a fixed order so that the same inputs give the same
+bytes; then every package is validated with Frictionless against the schema it
+carries before anything is published.
+"""
+
+from frictionless import Package
+
+from . import locations, schemas
+from .intake import names_of
+from .problems import from_report
+from .publish import TableWriter, package_descriptor, write_descriptor
+
+
+def table(folder, name, rows, schema=None):
+    """Write one table; return its resource descriptor."""
+    folder.mkdir(parents=True, exist_ok=True)
+    return (
+        TableWriter(folder, name, schema or schemas.resource_schema(name)).write_all(rows).close()
+    )
+
+
+def facility_rows(intake):
+    """The facilities as they may be published (pipeline/locations.py), with names beside codes."""
+    lookups, geo = intake.lookups, intake.geo
+    type_names = {code: name for name, code in lookups["facility_type_codes"].items()}
+    rows = locations.publishable_rows(
+        intake.facilities, lookups["custody_types"], lookups["housed_in"]
+    )
+    return sorted(
+        (
+            {**row, **names_of(row, geo), "facility_type_name": type_names[row["facility_type"]]}
+            for row in rows
+        ),
+        key=lambda r: r["facility_id"],
+    )
+
+
+def progress_rows(intake):
+    lookups = intake.lookups
+    titles = {t["task_no"]: t["title"] for t in lookups["tables"]["tasks"]}
+    rows = [
+        {
+            **row,
+            "task_title": titles[row["task_no"]],
+            "unit_name": lookups["unit_names"][row["unit_code"]],
+        }
+        for row in intake.progress_rows
+    ]
+    return sorted(rows, key=lambda r: (r["period"], r["task_no"], r["unit_code"]))
+
+
+def write_all(out, intake, children_rows, audit):
+    """Every package but `releases`: {package: descriptor}, and the published facility rows."""
+    spec = schemas.packages()
+    geo = intake.geo
+    facilities = facility_rows(intake)
+    resources = {
+        "coverage": [
+            intake.coverage_resource,
+            table(
+                out / "coverage",
+                "coverage_by_area",
+                intake.tally.rows(geo, intake.lookups["targets"], intake.notice),
+            ),
+        ],
+        "children": [table(out / "children", "children_counts", children_rows)],
+        "facilities": [table(out / "facilities", "facilities", facilities)],
+        "progress": [table(out / "progress", "task_progress", progress_rows(intake))],
+        "reference": [
+            table(
+                out / "reference",
+                r["name"],
+                intake.lookups["tables"][r["name"]],
+                schemas.load(r["schema"]),
+            )
+            for r in spec["packages"]["reference"]["resources"]
+        ],
+        "divisions": [
+            table(out / "divisions", "counties", (geo.counties[c] for c in sorted(geo.counties))),
+            table(
+                out / "divisions", "townships", (geo.townships[c] for c in sorted(geo.townships))
+            ),
+            table(out / "divisions", "villages", (geo.villages[c] for c in sorted(geo.villages))),
+        ],
+    }
+    descriptors = {
+        name: describe(out, name, resources[name], intake, audit)
+        for name in spec["packages"]
+        if name != "releases"
+    }
+    return descriptors, facilities
+
+
+def describe(out, name, resources, intake, audit):
+    """Write a package's datapackage.json; return the descriptor."""
+    spec = schemas.packages()
+    package_spec = spec["packages"][name]
+    descriptor = package_descriptor(
+        name,
+        package_spec,
+        resources,
+        sample=intake.sample and package_spec.get("from_submissions", False),
+        as_of=intake.as_of,
+        policy_source=spec["policy_source"],
+        licenses=spec["licenses"],
+    )
+    if name == "children":
+        descriptor["disclosure_audit"] = audit.summary(audit.digest)
+    write_descriptor(out / name, descriptor)
+    return descriptor
+
+
+def validate(out):
+    """Problems Frictionless finds in the staged packages (none, unless the build has a bug)."""
+    problems = []
+    for name in schemas.packages()["packages"]:
+        report = Package(str(out / name / "datapackage.json")).validate()
+        problems += from_report(
+            report,
+            f"data/{name}",
+            "发布前校验失败（程序错误，请报告）：",
+            "the package failed validation before publishing (a bug): ",
+        )
+    return problems
