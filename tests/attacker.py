@@ -14,6 +14,7 @@ cell, which is never 0); the publication levels; and, between two versions
 of a year, which township rows a correction changed.
 """
 
+import itertools
 from collections import defaultdict
 
 import numpy as np
@@ -213,4 +214,123 @@ class Attack:
         for cell, (low, _) in self.ranges(year, doubtful, last).items():
             if low > 1e-6:
                 out.append((last, cell, f"provably non-zero ({low})"))
+        return out
+
+
+class ReplayAttack:
+    """An attacker who also re-runs the method, as anyone can from the repository.
+
+    For each hypothesis about which hidden cells are small (1 to 10) and which are
+    not, it takes whole-number tables that agree with everything published under
+    that hypothesis (the corners of the hypothesis: each hidden cell at its
+    lowest and highest, and a table with no objective), runs the published method
+    (`method(table)` returns the hidden set) on each, and keeps the hypothesis when
+    one of them gives the published pattern back. What it then believes about a
+    hidden cell is every value the kept hypotheses allow.
+
+    Written apart from pipeline/replay.py (which proves safety by finding one
+    table per value); this one works the way the issue that asked for it did.
+    """
+
+    def __init__(self, attack, method, max_hidden=10):
+        self.attack, self.method, self.max_hidden = attack, method, max_hidden
+
+    def table(self, program, x, year):
+        index = program[0]
+        cells = {}
+        for (v, (level, area, series)), i in index.items():
+            if v == len(self.attack.versions) - 1:
+                cells[(year, level, area, series)] = int(round(x[i]))
+        return cells
+
+    def hypothesis_program(self, year, small):
+        index, n, constraint, low, high = self.attack.program(year)
+        low, high = low.copy(), high.copy()
+        last = len(self.attack.versions) - 1
+        for cell in self.attack.hidden(year, last):
+            i = index[(last, cell)]
+            if cell in small:
+                low[i], high[i] = 1, 10
+            else:
+                low[i], high[i] = 11, np.inf
+        return index, n, constraint, low, high
+
+    def corners(self, program, year):
+        """Tables of one hypothesis: with no objective, then each hidden cell at its extremes."""
+        index, n, constraint, low, high = program
+        last = len(self.attack.versions) - 1
+        objectives = [np.zeros(n)]
+        for cell in self.attack.hidden(year, last):
+            for sense in (1, -1):
+                cost = np.zeros(n)
+                cost[index[(last, cell)]] = sense
+                objectives.append(cost)
+        bounds = Bounds(low, np.where(np.isinf(high), 10**6, high))
+        for cost in objectives:
+            result = milp(cost, constraints=constraint, integrality=np.ones(n), bounds=bounds)
+            if result.status == 0:
+                yield result.x
+
+    def consistent_hypotheses(self, year):
+        hidden = sorted(self.attack.hidden(year))
+        assert len(hidden) <= self.max_hidden, "too many hidden cells to enumerate"
+        published = {c for c, v in self.attack.known.get(year, {}).items() if v is not None}
+        kept = []
+        for size in range(len(hidden) + 1):
+            for small in itertools.combinations(hidden, size):
+                program = self.hypothesis_program(year, set(small))
+                for x in self.corners(program, year):
+                    table = self.table(program, x, year)
+                    try:
+                        again = self.method(table)
+                    except Exception:  # noqa: BLE001 - the method refuses this table
+                        continue
+                    again = {(k[1], k[2], k[3]) for k in again}
+                    if again == set(hidden) and not again & published:
+                        kept.append((set(small), program))
+                        break
+        return kept
+
+    def leaks(self, year, truth):
+        """[(cell, why)] for every hidden cell the replaying attacker narrows: a cell truly
+        from 1 to 10 that cannot be every value from 1 to 10, or any hidden cell pinned."""
+        kept = self.consistent_hypotheses(year)
+        assert kept, f"{year}: no hypothesis reproduces the published pattern"
+        out = []
+        for cell in sorted(self.attack.hidden(year)):
+            possible = set()
+            ends = []
+            for small, program in kept:
+                index, n, constraint, low, high = program
+                i = index[(len(self.attack.versions) - 1, cell)]
+                for value in range(1, 11) if cell in small else ():
+                    if value in possible:
+                        continue
+                    fixed_low, fixed_high = low.copy(), high.copy()
+                    fixed_low[i] = fixed_high[i] = value
+                    if (
+                        milp(
+                            np.zeros(n),
+                            constraints=constraint,
+                            integrality=np.ones(n),
+                            bounds=Bounds(fixed_low, fixed_high),
+                        ).status
+                        == 0
+                    ):
+                        possible.add(value)
+                for sense in (1, -1):
+                    cost = np.zeros(n)
+                    cost[i] = sense
+                    result = milp(
+                        cost,
+                        constraints=constraint,
+                        integrality=np.ones(n),
+                        bounds=Bounds(low, high),
+                    )
+                    ends.append(np.inf if result.status in (3, 4) else sense * result.fun)
+            if max(ends) - min(ends) < 1 - 1e-6:
+                out.append((cell, f"pinned at {min(ends)}"))
+            true = truth[(year, *cell)]
+            if 1 <= true <= 10 and possible != set(SMALL):
+                out.append((cell, f"small values narrowed to {sorted(possible)}"))
         return out

@@ -15,9 +15,9 @@ import sqlite_utils
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline import aggregate, disclosure, locations, validate
+from pipeline import aggregate, disclosure, locations, replay, validate
 from pipeline.paths import ROOT, SAMPLE_SUBMISSIONS
-from tests.attacker import Attack
+from tests.attacker import Attack, ReplayAttack
 
 THRESHOLD = disclosure.THRESHOLD
 
@@ -47,6 +47,17 @@ def as_rows(published, hidden):
         }
         for k, v in published.items()
     ]
+
+
+def test_an_attacker_who_replays_the_method_learns_nothing_from_the_sample(built, truth):
+    """The shipped sample, year by year: hypotheses about which hidden cells are small, each
+    tested by re-running the published method on tables that agree with everything shown."""
+    cells, finest, geo = truth
+    attack = Attack.from_database(built.db)
+    method = replaying(finest, geo.parent_of)
+    for year in sorted(attack.known):
+        if attack.hidden(year):
+            assert ReplayAttack(attack, method).leaks(year, cells) == [], year
 
 
 def test_the_integer_attacker_learns_nothing_from_the_published_database(built, truth):
@@ -255,8 +266,16 @@ def parent_of(level, code):
 
 
 def protected_or_refused(cells, finest, **history):
+    """The method and the release gate on one prefecture-year, as the build runs them."""
     try:
-        return disclosure.protect_year(cells, finest, parent_of, **history)
+        return disclosure.protect_block(
+            (2020, "539900"),
+            cells,
+            finest,
+            parent_of,
+            history.get("earlier", ()),
+            history.get("unchanged", ()),
+        )
     except disclosure.CannotProtect as failure:
         # A refusal names the cells that block publication; only an HIV-like count that is
         # the sole explanation of a hidden total, or a correction that cannot be hidden, does.
@@ -274,6 +293,75 @@ def test_suppression_always_passes_an_independent_integer_attack(table):
     published = disclosure.publishable(cells, finest)
     attack = Attack(["total", "a", "b", "c"], finest, townships, as_rows(published, result.hidden))
     assert attack.leaks(2020, cells) == []
+
+
+def replaying(finest, parent):
+    """The published method as an attacker runs it on a table they imagine."""
+    return lambda table: disclosure.protect_year(table, finest, parent).hidden
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tables())
+def test_an_attacker_who_replays_the_method_narrows_nothing(table):
+    """Random hierarchies: the attacker re-runs the method under every hypothesis about which
+    hidden cells are small and keeps the hypotheses that give the published pattern back."""
+    cells, finest, townships = table
+    result = protected_or_refused(cells, finest)
+    if result is None or len(result.hidden) > 8:
+        return
+    published = disclosure.publishable(cells, finest)
+    attack = Attack(["total", "a", "b", "c"], finest, townships, as_rows(published, result.hidden))
+    assert ReplayAttack(attack, replaying(finest, parent_of)).leaks(2020, cells) == []
+
+
+def leaky_pattern():
+    """A prefecture of four counties, one small, and a method that hides the small county
+    with whichever sibling makes the sum just big enough: the choice depends on the counts."""
+    finest = {"total": "county", "a": "prefecture"}  # every child in category a
+    counties = {"539901": 4, "539902": 15, "539903": 30, "539904": 40}
+    cells = {}
+    for series in finest:
+        cells |= {(2020, "county", c, series): v for c, v in counties.items()}
+        cells[(2020, "prefecture", "539900", series)] = sum(counties.values())
+    parent = {"county": ("prefecture", "539900")}
+
+    def leaky(table, *_, **__):
+        county = {k: v for k, v in table.items() if k[1] == "county" and k[3] == "total"}
+        small = {k for k, v in county.items() if 0 < v < THRESHOLD}
+        others = sorted((v, k) for k, v in county.items() if k not in small)
+        return small | {others[0][1]} if small and others else small
+
+    return cells, finest, (lambda level, area: parent.get(level)), leaky
+
+
+def test_the_replaying_attacker_and_the_gate_catch_a_method_whose_choice_leaks():
+    """Both attackers can fail: hiding the smallest other county tells that it is the
+    smallest, and with the sum published that bounds the small county from above."""
+    cells, finest, parent, leaky = leaky_pattern()
+    hidden = leaky(cells)
+    published = disclosure.publishable(cells, finest)
+    attack = Attack(["total", "a"], finest, [], as_rows(published, hidden))
+    attack.parent = {
+        ("county", c): ("prefecture", "539900") for c in ("539901", "539902", "539903", "539904")
+    }
+    attack.areas = [*attack.parent, ("prefecture", "539900")]
+    attack.townships = []
+    assert ReplayAttack(attack, leaky).leaks(2020, cells)
+
+    class Result:
+        pass
+
+    result = Result()
+    result.hidden, result.rounds = hidden, 1
+    result.model = disclosure.new_model(cells, parent, 1, [])
+
+    def method(table, *args, model=None, **kwargs):
+        again = Result()
+        again.hidden = leaky(table)
+        return again
+
+    verdict = replay.verify(cells, finest, parent, [], [], result, THRESHOLD, method)
+    assert verdict.findings, "the gate must refuse a pattern whose choice narrows a small count"
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
