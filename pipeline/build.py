@@ -13,7 +13,8 @@ The steps, each in its own module:
 4. release_package.py: compare with the previous release, write the `releases` package;
 5. packages.py: validate every package;
 6. database.py and downloads.py: the SQLite database and the data zip;
-7. here: swap them in, and keep the release in the store (releases.py).
+7. here: swap them in, keep the release in the store (releases.py), and apply today's
+   location rules to every release still kept (redaction.py).
 """
 
 import datetime
@@ -24,7 +25,17 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import database, downloads, intake, packages, protection, release_package, releases, schemas
+from . import (
+    database,
+    downloads,
+    intake,
+    packages,
+    protection,
+    redaction,
+    release_package,
+    releases,
+    schemas,
+)
 from .paths import DATA, DATABASE, DIVISIONS_SOURCES, SAMPLE_SUBMISSIONS
 from .problems import InputRejected
 
@@ -129,6 +140,16 @@ def build(
             {"chuxiong.db": database_path, ZIP_NAME: zip_path},
             manifest,
         )
+        custody_points, protected = packages.custody_sites(inputs)
+        redacted = redaction.apply(
+            releases_dir,
+            release.release_id,
+            facilities,
+            custody_points,
+            protected,
+            release.release_id,
+            today,
+        )
         progress(f"新版本已替换旧版本 / release {release.release_id} swapped in")
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -147,6 +168,7 @@ def build(
         "village_years": sum(counts[0] for counts in inputs.tally.by_township.values()),
         "audit": audit.summary(audit.digest),
         "audit_seconds_by_year": dict(audit.seconds_by_year),
+        "redacted": redacted,
         "seconds": round(progress.elapsed(), 1),
         "database": str(database_path),
         "releases": str(releases_dir),

@@ -25,8 +25,9 @@ class Correction:
     table: str
     year: int
     code: str
-    reason: str
+    reason: str  # one of the schema's fixed reasons: free text could name a child or a count
     source: str
+    note: str | None = None  # for reviewers; never published
 
     def row(self):
         return {
@@ -65,7 +66,7 @@ def read(folder, divisions, lookups, released_years):
         if problem:
             problems.append(problem)
             continue
-        out.append(Correction(**{k: r[k] for k in Correction.__dataclass_fields__}))
+        out.append(Correction(**{k: r.get(k) for k in Correction.__dataclass_fields__}))
     return out, problems
 
 

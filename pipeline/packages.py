@@ -9,7 +9,9 @@ carries before anything is published.
 from frictionless import Package
 
 from . import locations, schemas
+from .divisions import prefecture_of
 from .intake import names_of
+from .paths import PREFECTURE_CODE
 from .problems import from_report
 from .publish import TableWriter, package_descriptor, write_descriptor
 
@@ -22,12 +24,29 @@ def table(folder, name, rows, schema=None):
     )
 
 
+def county_contacts(lookups, geo):
+    """{county code: {"name", "phone"}}: each county's public contact (reference table
+    county_contacts), the prefecture's row standing in for a county without one of its own."""
+    rows = {r["county_code"]: r for r in lookups["tables"]["county_contacts"]}
+    out = {}
+    for county in geo.counties:
+        row = rows.get(county) or rows.get(prefecture_of(county)) or rows.get(PREFECTURE_CODE)
+        if row:
+            out[county] = {"name": row["contact_name"], "phone": row["phone"]}
+    return out
+
+
 def facility_rows(intake):
     """The facilities as they may be published (pipeline/locations.py), with names beside codes."""
     lookups, geo = intake.lookups, intake.geo
     type_names = {code: name for name, code in lookups["facility_type_codes"].items()}
     rows = locations.publishable_rows(
-        intake.facilities, lookups["custody_types"], lookups["housed_in"]
+        intake.facilities,
+        lookups["custody_types"],
+        lookups["housed_in"],
+        county_contacts(lookups, geo),
+        type_names,
+        {code: c["name"] for code, c in geo.counties.items()},
     )
     return sorted(
         (
@@ -92,6 +111,16 @@ def write_all(out, intake, children_rows, audit):
         if name != "releases"
     }
     return descriptors, facilities
+
+
+def custody_sites(intake):
+    """(points of the custody facilities, protected townships), for redaction.py: kept only in
+    memory, never published."""
+    custody = [
+        r for r in intake.facilities if r["facility_type"] in intake.lookups["custody_types"]
+    ]
+    points = [p for p in map(locations.point, custody) if p is not None]
+    return points, locations.protected_townships(intake.facilities, intake.lookups["custody_types"])
 
 
 def describe(out, name, resources, intake, audit):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from frictionless import Schema
 
+from . import personal_data
 from .problems import Problem
 
 HEADER_SEARCH_ROWS = 10
@@ -487,6 +488,10 @@ def read_table(path, schema, file):
                     row_problems.append(
                         describe(rule, note, row[i], fields[name], titles[name], file, row_number)
                     )
+            elif personal := personal_data.problems(
+                row[i], fields[name], titles[name], file, row_number
+            ):
+                row_problems += personal
             else:
                 record[name] = value
         # A key cell that broke a rule (a code in the wrong format, say) names no area: it is

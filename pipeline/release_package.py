@@ -52,6 +52,7 @@ def record(out, intake, children_rows, audit, data_dir, today):
             intake.sample,
             changes,
             intake.fixes,
+            withdrawn(before, children_rows, intake.lookups["series_names"]),
         )
     names = {code: c["name"] for code, c in intake.geo.counties.items()} | {"532300": "州直单位"}
     status = reporting.status_rows(intake.checked, intake.progress_rows, names)
@@ -66,6 +67,21 @@ def record(out, intake, children_rows, audit, data_dir, today):
         changes=changes,
         corrections=[c.row() for c in intake.fixes],
     )
+
+
+def withdrawn(before, children_rows, series_names):
+    """Counts the latest earlier release showed that this one hides: "2024年武定县孤儿", ..."""
+    out = []
+    for row in children_rows:
+        if row["count"] is not None:
+            continue
+        chain = before.children.get(row["year"])
+        if not chain:
+            continue
+        key = (row["year"], row["level"], row["area_code"], row["series_code"])
+        if chain[-1][1].get(key) is not None:
+            out.append(f"{row['year']}年{row['area_name']}{series_names[row['series_code']]}")
+    return out
 
 
 def undeclared_changes(changes, published_before, fixes):

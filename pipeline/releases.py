@@ -130,8 +130,12 @@ def next_id(previous_ids, today):
     return f"{day}.{max(taken, default=0) + 1}"
 
 
-def notes(changes, corrections, first):
-    """One sentence in Chinese, generated from the numbers (never written by hand)."""
+def notes(changes, corrections, first, withdrawn=()):
+    """One sentence in Chinese, generated from the numbers (never written by hand).
+
+    `withdrawn` names the counts a correction made the build hide although an earlier
+    release showed them ("2024年楚雄彝族自治州困境儿童总数（去重）"): the cost of the
+    correction, said in words."""
     if first:
         return "首次发布。"
     if not changes:
@@ -154,6 +158,12 @@ def notes(changes, corrections, first):
     text = f"与上一版本相比{'，'.join(parts)}值或格子，涉及 {where}"
     if corrections:
         text += f"；含 {len(corrections)} 条更正"
+    if withdrawn:
+        shown = "、".join(withdrawn[:5]) + ("等" if len(withdrawn) > 5 else "")
+        text += (
+            f"。因更正后重新审计（防止与此前版本相减推算），此前公布的 {len(withdrawn)} 个人数"
+            f"现在隐藏：{shown}；此前版本中的数字仍可查到"
+        )
     return text + "。"
 
 
@@ -209,7 +219,9 @@ def publish(store, release_id, files, manifest_data):
     return folder
 
 
-def release_row(release_id, previous, today, as_of, reporting_year, sample, changes, corrections):
+def release_row(
+    release_id, previous, today, as_of, reporting_year, sample, changes, corrections, withdrawn=()
+):
     totals = dict.fromkeys(CHANGE_KINDS, 0)
     for _, _, counts in changes:
         for kind in CHANGE_KINDS:
@@ -226,6 +238,6 @@ def release_row(release_id, previous, today, as_of, reporting_year, sample, chan
         "removed": totals["removed"],
         "newly_hidden": totals["newly_hidden"],
         "corrections": len(corrections),
-        "notes": notes(changes, corrections, previous is None),
+        "notes": notes(changes, corrections, previous is None, withdrawn),
         "builder": builder(),
     }

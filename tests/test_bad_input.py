@@ -286,6 +286,36 @@ def code_in_scientific_notation(s):
     )
 
 
+def child_named_in_a_remark(s):
+    edit_csv(
+        county(s) / "facilities.csv",
+        lambda rows: set_cell(rows, 3, "备注", "服务对象张小明，8岁，艾滋病病毒感染"),
+    )
+
+
+def identity_number_in_a_narrative(s):
+    edit_csv(
+        county(s, "532300") / "task_progress.csv",
+        lambda rows: set_cell(rows, 2, "进展说明", "已为 53230120100512345X 办理基本生活费"),
+    )
+
+
+def small_count_with_diagnosis_in_xlsx(s):
+    path = county(s, "532323") / "facilities.xlsx"
+    workbook = load_workbook(path)
+    sheet = workbook["数据"]
+    remarks = next(c.column_letter for c in sheet[1] if c.value == "备注")
+    sheet[f"{remarks}2"] = "本年收治白血病患儿3名"
+    workbook.save(path)
+
+
+def person_reference_in_services(s):
+    edit_csv(
+        county(s) / "facilities.csv",
+        lambda rows: set_cell(rows, 2, "服务内容", "为李某某家庭提供临时庇护"),
+    )
+
+
 CASES = [
     ("missing-year", missing_year, "532322", "missing-year"),
     ("missing-year-declared", missing_year_declared, "532322", None),
@@ -313,6 +343,10 @@ CASES = [
     ("right-to-left-override", right_to_left_override, "532322", "invisible-character"),
     ("zero-width-space", zero_width_space_in_a_task_note, "532300", "invisible-character"),
     ("scientific-notation", code_in_scientific_notation, "532322", "pattern"),
+    ("child-named", child_named_in_a_remark, "532322", "personal-data"),
+    ("identity-number", identity_number_in_a_narrative, "532300", "personal-data"),
+    ("diagnosis-small-count", small_count_with_diagnosis_in_xlsx, "532323", "personal-data"),
+    ("person-reference", person_reference_in_services, "532322", "personal-data"),
 ]
 
 
@@ -330,6 +364,29 @@ def test_check_and_build_refuse_alike(name, case, code, rule, submissions, tmp_p
     for problem in found:
         assert problem.file and problem.zh and problem.en
         assert not (tmp_path / "out" / "chuxiong.db").exists()
+
+
+def test_personal_data_is_named_by_cell_and_kind(submissions):
+    child_named_in_a_remark(submissions)
+    problems = check(county(submissions))
+    assert {p.rule for p in problems} == {"personal-data"}
+    assert all((p.row, p.column) == (3, "备注") for p in problems)
+    assert any("姓名和年龄" in p.zh and "张小明" in p.zh for p in problems)
+    assert any("病名" in p.zh for p in problems)
+
+
+def test_a_correction_reason_is_one_of_a_fixed_list_and_the_note_is_not_published(
+    submissions, tmp_path
+):
+    """Free text in a published reason could say 「补报2名」: the reason is chosen from a list,
+    and the officer's note stays with the submissions."""
+    header = "更正编号,更正日期,更正的表,年份或报告期,乡镇、村（居）委会代码或任务序号,更正原因,发现途径,内部说明\r\n"
+    (submissions / "corrections.csv").write_text(
+        header + "C1,2026-11-20,children_counts,2024,532322101,补报2名,县市自查,\r\n",
+        encoding="utf-8-sig",
+    )
+    problems = build_problems(submissions, tmp_path)
+    assert any(p.rule == "enum" and p.column == "更正原因" for p in problems)
 
 
 def test_a_missing_year_names_file_and_year(submissions):

@@ -476,33 +476,61 @@ def test_other_sample_draws_are_protected(seed, truth):
 
 
 def test_nothing_near_or_inside_a_custody_facility_is_published_at_a_point(built):
+    """No published point within the exclusion distance of a custody site, none in a custody
+    site's township, one reason for every withheld point, and no name, capacity or line of a
+    custody site or of what sits inside one."""
     checked = validate.validate(SAMPLE_SUBMISSIONS)
     lookups = checked.lookups
     submitted = [row for tables in checked.tables.values() for row in tables.get("facilities", [])]
-    custody = [
-        locations.point(r)
-        for r in submitted
-        if r["facility_type"] in lookups["custody_types"] and locations.point(r)
-    ]
-    assert custody
+    custody = [r for r in submitted if r["facility_type"] in lookups["custody_types"]]
+    points = [locations.point(r) for r in custody if locations.point(r)]
+    custody_townships = {r["township_code"] for r in custody}
+    assert points
     db = sqlite_utils.Database(built.db)
     shown = list(db.query("select * from facilities where latitude is not null"))
     assert shown
     for row in shown:
         here = (row["latitude"], row["longitude"])
-        nearest = min(locations.distance_metres(here, there) for there in custody)
-        assert nearest >= locations.CO_LOCATION_METRES, (row["name"], nearest)
-        assert row["facility_type"] != "special_class"
-    for row in db.query("select * from facilities where location_withheld is not null"):
-        assert row["latitude"] is None and row["longitude"] is None
-        if row["location_withheld"] != "not_given":
-            assert row["address"] is None and row["capacity"] is None
+        nearest = min(locations.distance_metres(here, there) for there in points)
+        assert nearest >= locations.EXCLUSION_METRES, (row["name"], nearest)
+        assert row["township_code"] not in custody_townships, row["name"]
+    reasons = {r["location_withheld"] for r in db.query("select location_withheld from facilities")}
+    assert reasons <= {None, "withheld", "not_given"}
+    for row in db.query("select * from facilities where location_withheld = 'withheld'"):
+        assert row["latitude"] is None and row["longitude"] is None and row["address"] is None
+    submitted_by_id = {f"{r['facility_id']}": r for r in submitted}
+    inside = [
+        r
+        for r in db.query("select * from facilities")
+        if r["facility_type"] in lookups["custody_types"] or r["facility_type"] == "special_class"
+    ]
+    assert inside
+    for row in inside:
+        original = submitted_by_id[row["facility_id"]]
+        assert row["capacity"] is None and row["hotline_owner"], row["facility_id"]
+        assert row["hotline"] != original["hotline"]
+        assert row["name"] == row["county_name"] + row["facility_type_name"] or row[
+            "name"
+        ].startswith(row["county_name"] + row["facility_type_name"] + "（")
+        assert "社会福利中心" not in row["name"]
 
 
 def test_co_location_rules():
     custody_types, housed_in = {"welfare_institution"}, {"special_class": "welfare_institution"}
-    home = {"facility_id": "1-A", "facility_type": "welfare_institution"}
-    home.update(latitude=25.0, longitude=101.5, address="x", capacity=40)
+    types = {
+        "welfare_institution": "儿童福利机构",
+        "special_class": "特教班",
+        "rehab_center": "残疾儿童康复中心",
+        "special_school": "特殊教育学校",
+    }
+    county = {"county_code": "532301"}
+    home = {
+        "facility_id": "1-A",
+        "facility_type": "welfare_institution",
+        "name": "甲县社会福利中心儿童部",
+    }
+    home.update(latitude=25.0, longitude=101.5, address="x", capacity=40, township_code="T1")
+    home.update(hotline="0878-1234567", **county)
     rows = [
         home,
         {
@@ -514,7 +542,7 @@ def test_co_location_rules():
         {
             "facility_id": "1-C",
             "facility_type": "rehab_center",
-            "latitude": 25.003,
+            "latitude": 25.008,
             "longitude": 101.5,
         },
         {
@@ -525,11 +553,65 @@ def test_co_location_rules():
         },
         {"facility_id": "1-E", "facility_type": "special_school", "host_facility_id": "1-A"},
         {"facility_id": "1-F", "facility_type": "special_school", "capacity": 9, "address": "y"},
+        {
+            "facility_id": "1-G",
+            "facility_type": "rehab_center",
+            "latitude": 25.2,
+            "longitude": 101.6,
+        },
     ]
-    out = {r["facility_id"]: r for r in locations.publishable_rows(rows, custody_types, housed_in)}
-    assert out["1-A"]["location_withheld"] == "custody" and out["1-A"]["capacity"] is None
-    assert out["1-B"]["location_withheld"] == "housed_in_custody"
-    assert out["1-C"]["location_withheld"] == "near_custody"  # about 330 m away
+    townships = {"1-B": "T2", "1-C": "T3", "1-D": "T4", "1-E": "T2", "1-F": "T5", "1-G": "T1"}
+    for row in rows[1:]:
+        row.update(county, township_code=townships[row["facility_id"]], name=row["facility_id"])
+    contacts = {"532301": {"name": "楚雄市民政局", "phone": "12345"}}
+    out = {
+        r["facility_id"]: r
+        for r in locations.publishable_rows(
+            rows, custody_types, housed_in, contacts, types, {"532301": "楚雄市"}
+        )
+    }
+    assert out["1-A"]["location_withheld"] == "withheld" and out["1-A"]["capacity"] is None
+    assert out["1-A"]["name"] == "楚雄市儿童福利机构" and out["1-A"]["hotline"] == "12345"
+    assert out["1-B"]["location_withheld"] == "withheld" and out["1-B"]["name"] == "楚雄市特教班"
+    assert out["1-C"]["location_withheld"] == "withheld"  # about 890 m away, another township
     assert out["1-D"]["location_withheld"] is None and out["1-D"]["location_precision"] == "point"
-    assert out["1-E"]["location_withheld"] == "housed_in_custody"
+    assert out["1-E"]["location_withheld"] == "withheld" and out["1-E"]["hotline_owner"]
     assert out["1-F"]["location_withheld"] == "not_given" and out["1-F"]["capacity"] == 9
+    # 1-G is 22 km away but in the custody facility's township: withheld alike
+    assert out["1-G"]["location_withheld"] == "withheld" and out["1-G"]["latitude"] is None
+
+
+def test_the_spatial_index_costs_time_in_proportion_to_the_facilities():
+    """Twice the prefectures (twice the facilities over twice the land, as in the nation-sized
+    set) about doubles the work (distance computations); it does not quadruple it."""
+    rng = random.Random(7)
+
+    def facilities(n):
+        return [
+            {
+                "facility_id": f"F{i}",
+                "facility_type": "welfare_institution" if i % 10 == 0 else "township_station",
+                "township_code": f"T{i // 5}",
+                "latitude": 24.3 + rng.random() * 2,
+                "longitude": 90 + rng.random() * 1.7 * n / 2000,
+            }
+            for i in range(n)
+        ]
+
+    calls = []
+    original = locations.distance_metres
+
+    def counting(a, b):
+        calls.append(1)
+        return original(a, b)
+
+    locations.distance_metres = counting
+    try:
+        counts = []
+        for n in (2000, 4000):
+            calls.clear()
+            locations.protected_townships(facilities(n), {"welfare_institution"})
+            counts.append(len(calls))
+    finally:
+        locations.distance_metres = original
+    assert counts[1] < 2.6 * counts[0], counts

@@ -145,7 +145,7 @@ def test_column_headers_and_coded_values_are_chinese_and_codes_link(ds):
     assert 'href="/county/532329"' in page  # an area links to its county page
     facilities = get(ds, "/chuxiong/facilities").text
     assert 'href="/county/532301#t532301101"' in facilities  # a township to its section
-    assert ">临时监护儿童的机构<" in facilities
+    assert ">按位置规则不公布<" in facilities
 
 
 def test_result_rows_link_to_what_they_name(ds):

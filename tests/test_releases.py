@@ -75,7 +75,7 @@ class Site:
         )
         return township
 
-    def add_correction(self, township, year=YEAR, reason="核对台账后更正：重复统计1人"):
+    def add_correction(self, township, year=YEAR, reason="重复统计"):
         path = self.submissions / "corrections.csv"
         header = "更正编号,更正日期,更正的表,年份或报告期,乡镇、村（居）委会代码或任务序号,更正原因,发现途径\r\n"
         existing = path.read_text("utf-8-sig") if path.exists() else header
@@ -169,7 +169,7 @@ def test_the_second_release_lists_exactly_the_correction(corrected):
     assert {(r["table_name"], r["year"]) for r in changes} == {("children_counts", str(YEAR))}
     [log] = read(site.data / "releases" / "corrections.csv")
     assert (log["release_id"], log["code"], log["year"]) == (second["release"], township, str(YEAR))
-    assert log["reason"].startswith("核对台账") and log["area_name"]
+    assert log["reason"] == "重复统计" and log["area_name"]
     assert "更正" in releases[1]["notes"] and "children_counts" in releases[1]["notes"]
 
 
@@ -214,7 +214,7 @@ def test_a_correction_that_would_leak_by_differencing_is_repaired(tmp_path):
         raise AssertionError("no township to change")
 
     township = site.edit_children(make_small)
-    site.add_correction(township, reason="核对后更正")
+    site.add_correction(township, reason="填报错误")
     summary = site.build(SECOND)
     history = read(site.data / "releases" / "children_counts_history.csv")
     versions = [
@@ -225,6 +225,18 @@ def test_a_correction_that_would_leak_by_differencing_is_repaired(tmp_path):
     hidden = [r for r in versions[1] if r["status"] == "suppressed"]
     assert any(r["area_code"] == township for r in hidden)
     assert len(hidden) > len([r for r in versions[0] if r["status"] == "suppressed"])
+    # what the correction cost is said in words in the release notes
+    shown_before = {
+        (r["level"], r["area_code"], r["series_code"])
+        for r in versions[0]
+        if r["status"] == "published"
+    }
+    withdrawn = [
+        r for r in hidden if (r["level"], r["area_code"], r["series_code"]) in shown_before
+    ]
+    assert withdrawn
+    notes = read(site.data / "releases" / "releases.csv")[-1]["notes"]
+    assert f"此前公布的 {len(withdrawn)} 个人数现在隐藏" in notes
 
 
 def test_a_correction_of_a_year_never_published_is_refused(tmp_path):
@@ -303,3 +315,79 @@ def test_a_page_cited_from_the_first_release_keeps_its_numbers(corrected, portal
     assert f"?release={first['release']}" in pinned or release_route(first["release"]) in pinned
     assert "历史版本" not in get(f"/county/{COUNTY}").text
     assert asyncio.run(ds.client.get(f"/county/{COUNTY}?release=2001-01-01.1")).status_code == 404
+
+
+def test_a_new_custody_site_is_not_given_away_by_any_kept_release(tmp_path, portal_metadata):
+    """A county adds a custody facility 200 m from a township station whose point release 1
+    published. Release 2 withholds the station's point, and so does every kept release: the
+    database (old values vacuumed out of the file), the zip and the pages at /v<release 1>/;
+    the manifest says what was rewritten and by which release."""
+    import asyncio
+    import zipfile
+
+    import sqlite_utils
+
+    from serving.app import make_datasette, release_route
+
+    site = Site(tmp_path)
+    first = site.build(FIRST)
+    db = sqlite_utils.Database(site.db)
+    csv_counties = {p.parent.name[:6] for p in site.submissions.glob("*/facilities.csv")}
+    station = next(
+        r
+        for r in db.query(
+            "select * from facilities where latitude is not null "
+            "and facility_type = 'township_station' order by facility_id"
+        )
+        if r["county_code"] in csv_counties
+    )
+    path = site.county(station["county_code"]) / "facilities.csv"
+    raw = path.read_bytes()
+    text, _ = decode(raw, path.name)
+    rows = list(csv.reader(io.StringIO(text)))
+    rows.append(
+        ["F900", "未成年人救助保护中心", "新设的救助保护中心", station["township_code"], "", "", ""]
+        + [f"{station['longitude'] + 0.002:.5f}", f"{station['latitude']:.5f}"]
+        + ["20", "2026", "临时庇护", "0878-2123456", ""]
+    )
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    encoding = "utf-8-sig" if raw[:3] == b"\xef\xbb\xbf" else "utf-8"
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        encoding = "gbk"
+    path.write_bytes(out.getvalue().encode(encoding))
+    second = site.build(SECOND)
+    in_township = db.execute(
+        "select count(*) from facilities where township_code = ? and latitude is not null",
+        [station["township_code"]],
+    ).fetchone()[0]
+    assert second["new_release"] and second["redacted"] == {first["release"]: in_township}
+    old = site.store / first["release"]
+    for folder in (old, site.store / second["release"]):
+        row = sqlite_utils.Database(folder / "chuxiong.db")["facilities"].get(
+            station["facility_id"]
+        )
+        assert row["latitude"] is None and row["longitude"] is None and row["address"] is None
+        assert row["location_withheld"] == "withheld"
+    assert f"{station['latitude']}".encode() not in (old / "chuxiong.db").read_bytes()
+    with zipfile.ZipFile(old / "chuxiong-open-data.zip") as archive:
+        name = next(n for n in archive.namelist() if n.endswith("facilities/facilities.csv"))
+        published = {
+            r["facility_id"]: r for r in csv.DictReader(io.StringIO(archive.read(name).decode()))
+        }
+    assert published[station["facility_id"]]["latitude"] == ""
+    manifest = json.loads((old / "manifest.json").read_text("utf-8"))
+    assert manifest["redactions"][0]["by_release"] == second["release"]
+    for name in ("chuxiong.db", "chuxiong-open-data.zip"):
+        assert digest(old / name) == manifest["files"][name]["sha256"], name
+    ds = make_datasette(site.store, portal_metadata)
+    asyncio.run(ds.invoke_startup())
+    route = release_route(first["release"])
+    response = asyncio.run(
+        ds.client.get(f"/{route}/facilities/{station['facility_id']}.json?_shape=objects")
+    )
+    assert response.status_code == 200
+    [served] = response.json()["rows"]
+    assert served["latitude"] is None and served["longitude"] is None
