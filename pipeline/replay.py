@@ -23,10 +23,14 @@ Witnesses are searched over hypotheses about which hidden cells are small: the
 true classes first, then with one class changed, then two; each hypothesis
 gives an integer program (HiGHS) whose optimum is the nearest table under it.
 
-When no complementary cell was needed and no earlier version exists, every
-table with the same small cells gives the same pattern (the method's first
-audit reads only published figures and classes), so the class-aware integer
-audit the method ran is already the proof; the gate re-runs nothing.
+When the class-aware search added nothing (the primaries, and what the shape
+of the pattern required from the classes alone, were already safe) and no
+earlier version exists, every table with the same small cells gives the same
+pattern: the structural step reads only classes and zeros, and the audit only
+published figures and classes (a count that can be proved non-zero is
+non-zero in every table, so which unpublished counts the method checks makes
+no difference). The class-aware integer audit the method ran is then already
+the proof, and the gate re-runs nothing.
 
 The gate also counts the hidden cells that no witness can make small: an
 attacker who replays the method can prove those are THRESHOLD or more. That
