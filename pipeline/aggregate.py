@@ -27,6 +27,13 @@ class CoverageTally:
         counts[2] += row["supervisors"] > 0
         counts[3] += row["supervisors"]
 
+    def merge(self, counts):
+        """Add another tally's {(year, township): [villages, homes, supervised, supervisors]}."""
+        for key, values in counts.items():
+            total = self.by_township[key]
+            for i, value in enumerate(values):
+                total[i] += value
+
     def years(self):
         return sorted({year for year, _ in self.by_township})
 
@@ -96,20 +103,25 @@ def complete_prefectures(year_counties, divisions):
     return {key for key, counties in seen.items() if counties == expected[key[1]]}
 
 
+def compact(row):
+    """A township's counts as a tuple (year, township code, then SERIES in order): a nation
+    has half a million of them, and a tuple takes a fifth of a dict's memory."""
+    return (row["year"], row["township_code"], *(row[series] for series in SERIES))
+
+
 def children_cells(township_rows, divisions):
-    """{(year, level, area_code, series): count} for every level, from township rows; the
-    prefecture only for years in which every county reported."""
+    """{(year, level, area_code, series): count} for every level, from township rows (dicts,
+    or tuples made by compact()); the prefecture only for years in which every county
+    reported."""
     cells = defaultdict(int)
-    counties = [
-        (row["year"], divisions.townships[row["township_code"]]["county_code"])
-        for row in township_rows
-    ]
+    township_rows = [r if isinstance(r, tuple) else compact(r) for r in township_rows]
+    counties = [(row[0], divisions.townships[row[1]]["county_code"]) for row in township_rows]
     present = complete_prefectures(counties, divisions)
     for row, (year, county) in zip(township_rows, counties, strict=True):
         prefecture = prefecture_of(county)
-        for series in SERIES:
-            value = row[series]
-            cells[(year, "township", row["township_code"], series)] += value
+        for index, series in enumerate(SERIES, start=2):
+            value = row[index]
+            cells[(year, "township", row[1], series)] += value
             cells[(year, "county", county, series)] += value
             if (year, prefecture) in present:
                 cells[(year, "prefecture", prefecture, series)] += value

@@ -51,14 +51,21 @@ def cli():
 )
 @click.option("--quiet", is_flag=True, help="不显示进度 / no progress display")
 @click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="进程数（默认每个处理器核心一个） / processes (default: one per core)",
+)
+@click.option(
     "--json", "as_json", is_flag=True, help="以 JSON 输出摘要或问题 / machine-readable output"
 )
-def build(submissions, divisions, data_dir, database, quiet, as_json):
+def build(submissions, divisions, data_dir, database, quiet, jobs, as_json):
     """校验、汇总、披露控制并发布 / Validate, aggregate, protect and publish."""
     from . import build as build_module
 
     try:
-        summary = build_module.build(submissions, divisions, data_dir, database, quiet=quiet)
+        summary = build_module.build(
+            submissions, divisions, data_dir, database, quiet=quiet, processes=jobs
+        )
     except InputRejected as rejected:
         report(rejected.problems, as_json)
         sys.exit(EXIT_REJECTED)
@@ -75,8 +82,10 @@ def build(submissions, divisions, data_dir, database, quiet, as_json):
         f"  儿童人数格子 count cells: {summary['cells']}, 隐藏 suppressed: {summary['hidden']}\n"
         f"  数据包 packages: {', '.join(summary['packages'])} -> {data_dir}\n"
         f"  数据库 database: {summary['database']}\n"
-        f"  用时 time: {summary['seconds']}s"
+        f"  用时 time: {summary['seconds']}s（{summary['processes']} 个进程 processes）"
     )
+    for step in summary["steps"]:
+        click.echo(f"    {step['seconds']:>7.1f} s {step['peak_mb']:>6} MB  {step['step']}")
 
 
 @cli.command()

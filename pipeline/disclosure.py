@@ -47,7 +47,7 @@ from pathlib import Path
 
 import jinja2
 
-from . import replay
+from . import parallel, replay
 from .attacker_model import LARGE_CLASS, NARROW, NONZERO, PINNED, SMALL_CLASS, AttackerModel
 from .attacker_model import Finding as Finding  # re-exported: tests and callers use it here
 from .attacker_model import Version as Version
@@ -427,27 +427,37 @@ def blocks(cells, parent_of):
     return groups
 
 
-def protect(cells, finest_level, parent_of, history=None, threshold=THRESHOLD):
+def protect(
+    cells, finest_level, parent_of, history=None, threshold=THRESHOLD, processes=1, ticker=None
+):
     """(published cells, hidden keys, Report) for all years and prefectures.
 
     `cells` holds every count at every level, published or not; `parent_of(level,
     area)` gives the (level, area) it adds up into, or None at the top.
     `history` maps a (year, prefecture) to (earlier Versions, unchanged key sets)
-    for years published before and corrected now.
+    for years published before and corrected now. Each prefecture-year is its own
+    problem: they run in `processes` processes, with the same result as in one.
     """
     history = history or {}
     published = publishable(cells, finest_level)
     report = Report(cells=len(published))
     hidden_all = set()
     failures = []
-    for key, group in sorted(blocks(cells, parent_of).items()):
+
+    def work(item):
+        key, group = item
         earlier, unchanged = history.get(key, ((), ()))
         try:
-            result = protect_block(
-                key, group, finest_level, parent_of, earlier, unchanged, threshold
-            )
+            return protect_block(key, group, finest_level, parent_of, earlier, unchanged, threshold)
         except CannotProtect as failure:
-            failures += failure.findings
+            return failure
+
+    items = sorted(blocks(cells, parent_of).items())
+    if ticker:
+        ticker.unit = "个州·年 prefecture-years"
+    for result in parallel.ordered_map(work, items, processes, chunksize=8, ticker=ticker):
+        if isinstance(result, CannotProtect):
+            failures += result.findings
             continue
         add(report, result)
         hidden_all |= result.hidden

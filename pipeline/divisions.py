@@ -7,6 +7,7 @@ synthetic benchmark sets, from the folder the generator wrote).
 
 import csv
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +35,32 @@ class Divisions:
         if level == "county":
             return ("prefecture", prefecture_of(code))
         return None
+
+
+class Village:
+    """One village or residents' committee, kept small: a nation has 600,000 of them, and a
+    dict per row would take half a gigabyte in the build and again in each worker. Read like
+    the CSV row it came from (village["name"], village.get("township_code"))."""
+
+    __slots__ = ("village_code", "township_code", "county_code", "name", "kind", "code_system")
+
+    def __init__(self, row):
+        self.village_code = row["village_code"]
+        # The codes of townships and counties and the two kinds repeat: one string each.
+        self.township_code = sys.intern(row["township_code"])
+        self.county_code = sys.intern(row["county_code"])
+        self.name = row["name"]
+        self.kind = sys.intern(row["kind"])
+        self.code_system = sys.intern(row.get("code_system") or "")
+
+    def __getitem__(self, key):
+        try:
+            return getattr(self, key)
+        except AttributeError:
+            raise KeyError(key) from None
+
+    def get(self, key, default=None):
+        return getattr(self, key, default)
 
 
 def prefecture_of(county_code):
@@ -84,6 +111,7 @@ def load(folder=DIVISIONS_SOURCES):
         divisions.townships[row["township_code"]] = row
         divisions.townships_by_county[row["county_code"]].append(row["township_code"])
     for row in read_csv(folder / "villages.csv"):
-        divisions.villages[row["village_code"]] = row
-        divisions.villages_by_county[row["county_code"]].append(row["village_code"])
+        village = Village(row)
+        divisions.villages[village.village_code] = village
+        divisions.villages_by_county[village.county_code].append(village.village_code)
     return divisions

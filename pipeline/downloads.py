@@ -6,6 +6,7 @@ own descriptors say, so they cannot disagree with the data.
 """
 
 import json
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -71,11 +72,23 @@ def render(template, **context):
     return environment.get_template(template).render(**context)
 
 
-def add(archive, name, content):
+def entry(name):
     info = zipfile.ZipInfo(f"{PREFIX}/{name}", FIXED_TIME)
     info.compress_type = zipfile.ZIP_DEFLATED
     info.external_attr = 0o644 << 16
-    archive.writestr(info, content)
+    return info
+
+
+def add(archive, name, content):
+    archive.writestr(entry(name), content)
+
+
+def add_file(archive, name, path):
+    """A file copied into the zip a block at a time (a nation's tables do not fit in memory
+    twice over), with a fixed time so that the same files give the same zip."""
+    large = Path(path).stat().st_size > 1 << 30
+    with open(path, "rb") as source, archive.open(entry(name), "w", force_zip64=large) as target:
+        shutil.copyfileobj(source, target, 1 << 20)
 
 
 def build(out, data_dir, templates_dir, release_id):
@@ -109,5 +122,5 @@ def build(out, data_dir, templates_dir, release_id):
             ]
         for path, name in sorted(files, key=lambda item: str(item[1])):
             if not any(part.startswith(".") for part in name.parts):
-                add(archive, str(name), path.read_bytes())
+                add_file(archive, str(name), path)
     return out

@@ -27,7 +27,7 @@ class Intake:
     sample: bool
     notice: str  # the data_source of rows not from one submitter
     facilities: list = field(default_factory=list)
-    children_rows: list = field(default_factory=list)
+    children_rows: list = field(default_factory=list)  # aggregate.compact() tuples
     progress_rows: list = field(default_factory=list)
     tally: aggregate.CoverageTally = field(default_factory=aggregate.CoverageTally)
     coverage_resource: dict = field(default_factory=dict)
@@ -74,40 +74,71 @@ def names_of(row, geo):
     return out
 
 
-def read(submissions_dir, divisions_dir, data_dir, out, today):
+def read(submissions_dir, divisions_dir, data_dir, out, today, processes=1, ticker=None):
     """Check everything and stage the coverage rows under `out`; return an Intake or raise
-    InputRejected with every problem found."""
+    InputRejected with every problem found.
+
+    Each submitter is checked in one of `processes` processes, which writes its village
+    coverage rows to a chunk of its own; the chunks are joined in submitter order, so the
+    staged table is byte for byte the same whatever the number of processes."""
     top, problems = manifest.read(submissions_dir)
     if problems := problems or outside_repository(submissions_dir, top):
         raise InputRejected(problems)
     geo = divisions.load(divisions_dir)
     county_names = {code: row["name"] for code, row in geo.counties.items()}
     (out / "coverage").mkdir(parents=True, exist_ok=True)
-    coverage_writer = TableWriter(
-        out / "coverage", "village_coverage", schemas.resource_schema("village_coverage")
-    )
+    chunks = out.parent / "chunks"
+    chunks.mkdir(parents=True, exist_ok=True)
+    schema = schemas.resource_schema("village_coverage")
     kept = Intake(
         checked=None,
         geo=geo,
         sample=top.sample,
         notice=SAMPLE_NOTICE if top.sample else "各县市报送",
     )
+    written = []
 
-    def collect(code, tables):
+    def stage(code, tables):
+        """In the process that checked `code`: its coverage rows to a chunk, the rest back."""
         source = SAMPLE_NOTICE if top.sample else f"{county_names.get(code, '州直单位')}报送"
-        for row in tables.get("facilities", []):
-            kept.facilities.append({**row, "data_source": source})
-        for row in sorted(
+        tally = aggregate.CoverageTally()
+        rows = sorted(
             tables.get("village_coverage", []), key=lambda r: (r["village_code"], r["year"])
-        ):
-            kept.tally.add(row)
-            coverage_writer.write({**row, **names_of(row, geo), "data_source": source})
-        kept.children_rows.extend(tables.get("children_counts", []))
-        for row in tables.get("task_progress", []):
-            kept.progress_rows.append({**row, "data_source": source})
+        )
+        chunk = None
+        if rows:
+            chunk = TableWriter(chunks, code, schema, header=False)
+            for row in rows:
+                tally.add(row)
+                chunk.write({**row, **names_of(row, geo), "data_source": source})
+            chunk.close()
+            chunk = chunk.path
+        return {
+            "chunk": chunk,
+            "tally": dict(tally.by_township),
+            "facilities": [{**r, "data_source": source} for r in tables.get("facilities", [])],
+            "children": [aggregate.compact(r) for r in tables.get("children_counts", [])],
+            "progress": [{**r, "data_source": source} for r in tables.get("task_progress", [])],
+        }
 
-    kept.checked = validate.validate(submissions_dir, divisions_dir, today, consume=collect)
-    kept.coverage_resource = coverage_writer.close()
+    def collect(code, staged):
+        if staged["chunk"]:
+            written.append(staged["chunk"])
+        kept.tally.merge(staged["tally"])
+        kept.facilities += staged["facilities"]
+        kept.children_rows += staged["children"]
+        kept.progress_rows += staged["progress"]
+
+    kept.checked = validate.validate(
+        submissions_dir,
+        divisions_dir,
+        today,
+        consume=stage,
+        collect=collect,
+        processes=processes,
+        ticker=ticker,
+    )
+    kept.coverage_resource = TableWriter.join(out / "coverage", "village_coverage", schema, written)
     kept.published_before = history.load(data_dir)
     fixes, problems = corrections.read(
         submissions_dir, geo, kept.checked.lookups, kept.published_before.years

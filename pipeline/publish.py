@@ -32,7 +32,7 @@ def format_value(value):
 class TableWriter:
     """Stream rows into a CSV and remember its size and hash for the descriptor."""
 
-    def __init__(self, folder, name, schema):
+    def __init__(self, folder, name, schema, header=True):
         self.name = name
         self.schema = schema
         self.fields = schemas.field_names(schema)
@@ -40,7 +40,8 @@ class TableWriter:
         self.path = Path(folder) / f"{name}.csv"
         self.file = open(self.path, "w", encoding="utf-8", newline="")
         self.writer = csv.writer(self.file, lineterminator="\n")
-        self.writer.writerow(self.fields)
+        if header:
+            self.writer.writerow(self.fields)
         self.rows = 0
 
     def write(self, row):
@@ -60,8 +61,24 @@ class TableWriter:
             self.write(row)
         return self
 
+    @classmethod
+    def join(cls, folder, name, schema, chunks):
+        """The table made of a header and chunks written without one (by other processes), in
+        the order given; the chunks are removed. Returns the resource descriptor."""
+        writer = cls(folder, name, schema)
+        writer.file.flush()
+        with open(writer.path, "ab") as out:
+            for chunk in chunks:
+                with open(chunk, "rb") as f:
+                    while block := f.read(1 << 20):
+                        out.write(block)
+                Path(chunk).unlink()
+        writer.file.close()
+        return writer.close()
+
     def close(self):
-        self.file.close()
+        if not self.file.closed:
+            self.file.close()
         digest = hashlib.sha256()
         with open(self.path, "rb") as f:
             for block in iter(lambda: f.read(1 << 20), b""):

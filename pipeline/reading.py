@@ -426,6 +426,55 @@ def formula_problem(cell, field_spec, column, file, row_number):
     return None
 
 
+MEMO_SIZE = 4096  # distinct clean cells remembered per column
+
+
+class Column:
+    """One column of a file: how each of its cells is read and checked.
+
+    A cell that passes every check always gives the same value, so the values of clean
+    cells are remembered (years, yes/no, small counts and remarks repeat on every row of a
+    nation-sized table); a cell with a problem is checked again each time, since its
+    problem names its row."""
+
+    def __init__(self, index, field, title, reader, file):
+        self.index, self.field, self.title, self.reader, self.file = (
+            index,
+            field,
+            title,
+            reader,
+            file,
+        )
+        self.name = field["name"]
+        self.clean = {}
+
+    def read(self, cell, row_number):
+        """(value, [Problem])."""
+        value = self.clean.get(cell, self)
+        if value is not self:
+            return value, []
+        field, title, file = self.field, self.title, self.file
+        formula = (
+            excel_error_problem(cell, title, file, row_number)
+            or formula_problem(cell, field, title, file, row_number)
+            or invisible_problem(cell, field, title, file, row_number)
+        )
+        if formula:
+            return None, [formula]
+        value, notes = self.reader(cell)
+        if notes:
+            return None, [
+                describe(rule, note, cell, field, title, file, row_number)
+                for rule, note in notes.items()
+            ]
+        personal = personal_data.problems(cell, field, title, file, row_number)
+        if personal:
+            return None, personal
+        if len(self.clean) < MEMO_SIZE:
+            self.clean[cell] = value
+        return value, []
+
+
 def read_table(path, schema, file):
     """Type-check a file against its schema; return a Table.
 
@@ -452,8 +501,12 @@ def read_table(path, schema, file):
         return out
     fields = {f["name"]: f for f in schema["fields"]}
     readers = cell_readers(schema)
-    columns = [(i, name, readers[name]) for i, name in enumerate(mapping) if name is not None]
-    titles = {name: rows[0][i] for i, name, _ in columns}
+    columns = [
+        Column(i, fields[name], rows[0][i], readers[name], file)
+        for i, name in enumerate(mapping)
+        if name is not None
+    ]
+    titles = {c.name: c.title for c in columns}
     primary_key = [k for k in schema.get("primaryKey", []) if k in titles]
     out.keys_known = len(primary_key) == len(schema.get("primaryKey", []))
     width = len(mapping)
@@ -474,26 +527,12 @@ def read_table(path, schema, file):
             )
         row = row + [""] * (width - len(row))
         record, row_problems = {}, []
-        for i, name, reader in columns:
-            formula = (
-                excel_error_problem(row[i], titles[name], file, row_number)
-                or formula_problem(row[i], fields[name], titles[name], file, row_number)
-                or invisible_problem(row[i], fields[name], titles[name], file, row_number)
-            )
-            value, notes = reader(row[i])
-            if formula:
-                row_problems.append(formula)
-            elif notes:
-                for rule, note in notes.items():
-                    row_problems.append(
-                        describe(rule, note, row[i], fields[name], titles[name], file, row_number)
-                    )
-            elif personal := personal_data.problems(
-                row[i], fields[name], titles[name], file, row_number
-            ):
-                row_problems += personal
+        for column in columns:
+            value, found = column.read(row[column.index], row_number)
+            if found:
+                row_problems += found
             else:
-                record[name] = value
+                record[column.name] = value
         # A key cell that broke a rule (a code in the wrong format, say) names no area: it is
         # unknown, not a different area, or the area it meant would be reported missing too.
         key = {k: record.get(k) for k in primary_key}

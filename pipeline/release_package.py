@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from . import packages, releases, reporting, schemas
 from .problems import InputRejected, Problem
 
+HISTORY_FIELDS = ("year", "level", "area_code", "series_code", "count", "status")
+
 
 @dataclass
 class Release:
@@ -25,7 +27,7 @@ class Release:
     corrections: list  # rows of the corrections it brings
 
 
-def record(out, intake, children_rows, audit, data_dir, today):
+def record(out, intake, children, data_dir, today):
     """Decide the release, write the `releases` package; return the Release."""
     before = intake.published_before
     previous = before.latest
@@ -52,14 +54,14 @@ def record(out, intake, children_rows, audit, data_dir, today):
             intake.sample,
             changes,
             intake.fixes,
-            withdrawn(before, children_rows, intake.lookups["series_names"]),
+            withdrawn(before, children, intake.lookups["series_names"]),
         )
     names = {code: c["name"] for code, c in intake.geo.counties.items()} | {"532300": "州直单位"}
     status = reporting.status_rows(intake.checked, intake.progress_rows, names)
     resources = release_resources(
-        out, before, row, release_id, changes, intake.fixes, children_rows, status, intake.geo
+        out, before, row, release_id, changes, intake.fixes, children, status, intake.geo
     )
-    packages.describe(out, "releases", resources, intake, audit)
+    packages.describe(out, "releases", resources, intake, children.audit)
     return Release(
         release_id=release_id,
         row=row or next(r for r in before.releases if r["release_id"] == release_id),
@@ -69,10 +71,12 @@ def record(out, intake, children_rows, audit, data_dir, today):
     )
 
 
-def withdrawn(before, children_rows, series_names):
+def withdrawn(before, children, series_names):
     """Counts the latest earlier release showed that this one hides: "2024年武定县孤儿", ..."""
     out = []
-    for row in children_rows:
+    if not before.children:
+        return out
+    for row in children.rows():
         if row["count"] is not None:
             continue
         chain = before.children.get(row["year"])
@@ -114,16 +118,17 @@ def undeclared_changes(changes, published_before, fixes):
     return problems
 
 
-def release_resources(
-    out, before, record_row, release_id, changes, fixes, children_rows, status, geo
-):
+def release_resources(out, before, record_row, release_id, changes, fixes, children, status, geo):
     """The release package: the releases list, the changes and corrections of each, every
-    published version of the children's counts, and the submission status."""
+    published version of the children's counts, and the submission status.
+
+    The history of the counts is the earlier history followed by this release's rows of
+    every year it changed (every year, for a first release), streamed from the staged table."""
     folder = out / "releases"
     release_rows = list(before.releases)
     change_rows = list(before.changes)
     correction_rows = list(before.corrections)
-    history_rows = list(before.history_rows)
+    new_years = set()
     if record_row:
         release_rows.append(record_row)
         change_rows += [
@@ -139,22 +144,23 @@ def release_resources(
             {**c.row(), "release_id": release_id, "area_name": names[c.table](c.code)}
             for c in fixes
         ]
-        changed_years = {int(y) for t, y, _ in changes if t == "children_counts" and y.isdigit()}
-        new_years = changed_years | (
-            {r["year"] for r in children_rows} if not before.releases else set()
-        )
-        history_rows += [
-            {k: r[k] for k in ("year", "level", "area_code", "series_code", "count", "status")}
-            | {"release_id": release_id}
-            for r in children_rows
-            if r["year"] in new_years
-        ]
+        new_years = {int(y) for t, y, _ in changes if t == "children_counts" and y.isdigit()}
+        first = not before.releases
+
+    def history_rows():
+        yield from before.history_rows
+        if not record_row:
+            return
+        for r in children.rows():
+            if first or r["year"] in new_years:
+                yield {k: r[k] for k in HISTORY_FIELDS} | {"release_id": release_id}
+
     return [
         packages.table(folder, "releases", release_rows),
         packages.table(folder, "release_changes", change_rows),
         packages.table(
             folder, "corrections", sorted(correction_rows, key=lambda r: r["correction_id"])
         ),
-        packages.table(folder, "children_counts_history", history_rows),
+        packages.table(folder, "children_counts_history", history_rows()),
         packages.table(folder, "submission_status", status),
     ]

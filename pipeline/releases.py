@@ -15,7 +15,9 @@ that names it. `releases/current` points at the latest.
 
 import csv
 import datetime
+import filecmp
 import hashlib
+import itertools
 import json
 import os
 import shutil
@@ -33,11 +35,47 @@ IGNORED_FIELDS = {"data_source"}  # says "sample" or who sent it: not a value
 
 
 def resource_rows(data_dir, package, resource):
+    """The rows of a published table, one at a time (None if there is no such file)."""
     path = Path(data_dir) / package / f"{resource}.csv"
     if not path.exists():
         return None
-    with open(path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+
+    def rows():
+        with open(path, encoding="utf-8", newline="") as f:
+            yield from csv.DictReader(f)
+
+    return rows()
+
+
+def paired(old, new, key):
+    """(old row or None, new row or None) for every key in either table, streaming both.
+
+    Both tables are written in the same order by the same code, so a row is usually met in
+    both at about the same place: rows wait in a small buffer for their counterpart, and a
+    nation-sized table is never held in memory. (Tables in different orders still pair up
+    correctly; they only make the buffers grow.)"""
+    if old is None:
+        for after in new:
+            yield None, after
+        return
+    waiting_old, waiting_new = {}, {}
+    for before, after in itertools.zip_longest(old, new or ()):
+        if before is not None:
+            k = key(before)
+            if k in waiting_new:
+                yield before, waiting_new.pop(k)
+            else:
+                waiting_old[k] = before
+        if after is not None:
+            k = key(after)
+            if k in waiting_old:
+                yield waiting_old.pop(k), after
+            else:
+                waiting_new[k] = after
+    for row in waiting_old.values():
+        yield row, None
+    for row in waiting_new.values():
+        yield None, row
 
 
 def diff_resource(old, new, schema):
@@ -46,26 +84,26 @@ def diff_resource(old, new, schema):
     year_field = next((f for f in YEAR_FIELDS if f in key_fields), None)
     values = [f["name"] for f in schema["fields"] if f["name"] not in key_fields]
     values = [v for v in values if v not in IGNORED_FIELDS]
-    old_rows = {tuple(r[k] for k in key_fields): r for r in old or []}
-    new_rows = {tuple(r[k] for k in key_fields): r for r in new}
     counts = defaultdict(lambda: dict.fromkeys(CHANGE_KINDS, 0))
+    compared = None  # the value columns both versions have: a new column is a change of schema
 
-    def year_of(key):
-        return key[key_fields.index(year_field)] if year_field else NOT_BY_YEAR
+    def year_of(row):
+        return row[year_field] if year_field else NOT_BY_YEAR
 
-    for key in new_rows.keys() - old_rows.keys():
-        counts[year_of(key)]["added"] += sum(1 for v in values if new_rows[key][v] != "")
-    for key in old_rows.keys() - new_rows.keys():
-        counts[year_of(key)]["removed"] += sum(1 for v in values if old_rows[key][v] != "")
-    if old_rows:  # a column the previous release did not have is a change of schema, not of values
-        values = [v for v in values if v in next(iter(old_rows.values()))]
-    for key in new_rows.keys() & old_rows.keys():
-        before, after = old_rows[key], new_rows[key]
-        tally = counts[year_of(key)]
+    for before, after in paired(old, new, lambda r: tuple(r[k] for k in key_fields)):
+        if before is None:
+            counts[year_of(after)]["added"] += sum(1 for v in values if after.get(v, "") != "")
+            continue
+        if after is None:
+            counts[year_of(before)]["removed"] += sum(1 for v in values if before.get(v, "") != "")
+            continue
+        if compared is None:
+            compared = [v for v in values if v in before]
+        tally = counts[year_of(after)]
         if "status" in before and before["status"] != after["status"]:
             tally["newly_hidden" if after["status"] == "suppressed" else "newly_shown"] += 1
             continue
-        tally["changed"] += sum(1 for v in values if before[v] != after[v])
+        tally["changed"] += sum(1 for v in compared if before[v] != after[v])
     return {year: tally for year, tally in counts.items() if any(tally.values())}
 
 
@@ -89,7 +127,8 @@ def diff(old_dir, new_dir, packages):
 
 
 def same_files(old_dir, new_dir, packages):
-    """Whether every published file but the release package is byte for byte the same."""
+    """Whether every published file but the release package is byte for byte the same
+    (compared a block at a time: a nation's tables are hundreds of megabytes)."""
     for name in packages:
         if name == "releases":
             continue
@@ -97,7 +136,7 @@ def same_files(old_dir, new_dir, packages):
         names = {p.name for p in old.glob("*")} | {p.name for p in new.glob("*")}
         for file in names:
             a, b = old / file, new / file
-            if not (a.exists() and b.exists() and a.read_bytes() == b.read_bytes()):
+            if not (a.exists() and b.exists() and filecmp.cmp(a, b, shallow=False)):
                 return False
     return True
 

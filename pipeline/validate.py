@@ -15,7 +15,7 @@ import datetime
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import divisions, geometry, manifest, reference, submissions
+from . import divisions, geometry, manifest, parallel, reference, reporting, submissions
 from .manifest import Manifest
 from .manifest import read as read_manifest
 from .paths import DIVISIONS_SOURCES, PREFECTURE_CODE
@@ -40,12 +40,23 @@ class Validation:
         return not self.problems
 
 
-def validate(folder, divisions_dir=DIVISIONS_SOURCES, today=None, consume=None):
+def validate(
+    folder,
+    divisions_dir=DIVISIONS_SOURCES,
+    today=None,
+    consume=None,
+    collect=None,
+    processes=1,
+    ticker=None,
+):
     """Everything wrong with a county's folder or a whole submissions folder.
 
-    The checked rows of each submitter go to `consume(code, {table: rows})` when
-    given (the build streams them to its staging files, so a nation-sized set is
-    never held in memory at once), else into `Validation.tables`.
+    Each submitter's files are checked on their own, in `processes` processes
+    (parallel.py). The checked rows of a submitter go to `consume(code, {table:
+    rows})` in the process that checked them (the build writes them to its staging
+    files there, so a nation-sized set never crosses between processes or sits in
+    memory at once); what it returns goes to `collect(code, kept)` in this process.
+    Without them the rows are kept in `Validation.tables`.
     """
     today = today or datetime.date.today()
     folder = Path(folder)
@@ -61,50 +72,98 @@ def validate(folder, divisions_dir=DIVISIONS_SOURCES, today=None, consume=None):
     top_folder = folder if out.whole else folder.parent
     out.manifest, problems = read_manifest(top_folder)
     out.problems += problems + manifest.timing_problems(out.manifest, top_folder, today)
-    base = top_folder
+    plans = []
     for submitter in found:
         own, problems = read_manifest(submitter.folder, submitter.code)
         out.problems += problems + manifest.timing_problems(own, submitter.folder, today)
-        # A reporting year that has not ended is refused above; checking the tables against
-        # it would only add a "missing year" for every year up to it.
-        declared = [y for y in (own.reporting_year, out.manifest.reporting_year) if y]
-        reporting_year = next((y for y in declared if y < today.year), today.year - 1)
-        if out.reporting_year not in (None, reporting_year):
-            out.problems.append(
-                Problem(
-                    str(submitter.folder.name),
-                    "manifest",
-                    f"报告年度 {reporting_year} 与其他报送的 {out.reporting_year} 不同",
-                    f"reporting year {reporting_year} differs from {out.reporting_year} elsewhere",
-                    value=reporting_year,
-                )
-            )
-        out.reporting_year = reporting_year
+        plans.append((submitter, own))
+    schedule = out.lookups["schedule"]
+    out.reporting_year = expected_year(out.manifest, [own for _, own in plans], schedule, today)
+    contexts = []
+    for submitter, own in plans:
         gaps = out.manifest.gaps_of(submitter.code) + own.gaps
         out.gaps += own.gaps
         out.submitted_on[submitter.code] = own.submitted_on
-        context = submissions.Context(
-            submitter.code,
-            base,
-            geo,
-            out.lookups,
-            today,
-            reporting_year,
-            gaps,
-            boundaries,
+        reporting_year = out.reporting_year
+        behind = own.reporting_year and own.reporting_year < reporting_year
+        if behind and not covered_by_gaps(gaps, own.reporting_year + 1, reporting_year):
+            out.problems.append(behind_problem(submitter, own, reporting_year, schedule))
+            reporting_year = own.reporting_year  # one problem, not a "missing year" for each
+        contexts.append(
+            submissions.Context(
+                submitter.code,
+                top_folder,
+                geo,
+                out.lookups,
+                today,
+                reporting_year,
+                gaps,
+                boundaries,
+            )
         )
+
+    def check_one(index):
+        submitter, context = found[index], contexts[index]
         tables, problems, summaries = submissions.check_submitter(submitter, context)
-        if consume:
-            consume(submitter.code, tables)
-        else:
-            out.tables[submitter.code] = tables
+        kept = consume(submitter.code, tables) if consume else tables
+        return submitter.code, kept, problems, summaries
+
+    if ticker:
+        ticker.unit = "个报送文件夹 submitters"
+    for code, kept, problems, summaries in parallel.ordered_map(
+        check_one, range(len(found)), processes, ticker=ticker
+    ):
+        if collect:
+            collect(code, kept)
+        elif not consume:
+            out.tables[code] = kept
         out.problems += problems
         out.summaries += summaries
     out.gaps = out.manifest.gaps + out.gaps
-    out.reporting_year = out.reporting_year or out.manifest.reporting_year or today.year - 1
     if out.whole and found:
         out.problems += missing_submitters(found, geo, out)
     return out
+
+
+def due_year(schedule_row, today):
+    """The latest year whose figures were due by `today` under the reporting schedule."""
+    year = today.year - 1
+    while reporting.due_on(schedule_row, year) > today:
+        year -= 1
+    return year
+
+
+def expected_year(top, owns, schedule, today):
+    """The year a set of submissions must reach: what the folder's own submission.yml says,
+    else the latest year that is due today, or a later one a submitter declares (a single
+    county may send a year early)."""
+    if top.reporting_year:
+        return top.reporting_year
+    declared = [
+        o.reporting_year for o in owns if o.reporting_year and o.reporting_year < today.year
+    ]
+    return max([due_year(schedule["village_coverage"], today), *declared])
+
+
+def covered_by_gaps(gaps, first, last):
+    return all(any(g.covers("all", year) for g in gaps) for year in range(first, last + 1))
+
+
+def behind_problem(submitter, own, expected, schedule):
+    """A submitter whose folder stops before the year that is due: named alone."""
+    table = "task_progress" if submitter.code == PREFECTURE_CODE else "village_coverage"
+    due = reporting.due_on(schedule[table], expected)
+    return Problem(
+        f"{submitter.folder.name}/{manifest.NAME}",
+        "reporting-year",
+        f"{expected} 年度的数据应于 {due.isoformat()} 前报送，本文件夹只报到 {own.reporting_year} 年"
+        f"（reporting_year: {own.reporting_year}）：请补上 {expected} 年的数据并把 reporting_year "
+        f"改为 {expected}；确实无法报送的，请在 submission.yml 的 gaps 中声明缺报并写明原因",
+        f"figures for {expected} were due by {due.isoformat()}, but this folder stops at "
+        f"{own.reporting_year}: add {expected} and set reporting_year to {expected}, or declare "
+        "the gap with its reason",
+        value=own.reporting_year,
+    )
 
 
 def missing_submitters(found, geo, out):

@@ -187,3 +187,74 @@ def test_summary_reports_the_build(built):
     s = built.summary
     assert s["sample"] is True and s["submitters"] == 11 and s["village_years"] == 1106 * 9
     assert s["hidden"] > 0
+
+
+def test_one_process_and_two_build_the_same_bytes(tmp_path):
+    """Counties are checked and prefecture-years protected in parallel; the packages and the
+    database do not depend on how many processes did it."""
+    outputs = []
+    for processes in (1, 2):
+        out = tmp_path / str(processes)
+        summary = build.build(
+            SAMPLE_SUBMISSIONS,
+            DIVISIONS_SOURCES,
+            out / "data",
+            out / "chuxiong.db",
+            quiet=True,
+            processes=processes,
+        )
+        assert summary["processes"] == processes
+        outputs.append(out)
+    first, second = (
+        {k.split("/data/", 1)[1]: v for k, v in file_hashes(o / "data").items()} for o in outputs
+    )
+    assert first == second
+    assert (
+        file_hashes(outputs[0] / "chuxiong.db").popitem()[1]
+        == file_hashes(outputs[1] / "chuxiong.db").popitem()[1]
+    )
+
+
+def test_a_build_says_what_it_is_doing_step_by_step(tmp_path):
+    """In a log (no terminal) every step prints when it starts and ends, with its seconds and
+    peak memory; the summary keeps the same table for the benchmark."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "build",
+            "--json",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--database",
+            str(tmp_path / "chuxiong.db"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    log = result.stderr.splitlines()
+    summary = json.loads(result.stdout)
+    assert [s["step"] for s in summary["steps"]][0].startswith("检查报送")
+    assert len(summary["steps"]) == 6
+    for number, step in enumerate(summary["steps"], start=1):
+        assert any(line.startswith(f"[{number}/6]") and "完成 done" in line for line in log)
+        assert step["seconds"] >= 0 and step["peak_mb"] > 0
+
+
+def test_a_large_table_is_checked_for_order_and_duplicate_keys_in_one_pass(tmp_path):
+    """The nation-sized coverage table is validated without Frictionless's memory of every
+    key: the build checks its declared order and its keys itself, and catches both faults."""
+    from pipeline import packages
+
+    path = tmp_path / "village_coverage.csv"
+    lines = ["year,village_code,x", "2017,532301100001,1", "2018,532301100001,1"]
+    path.write_text("\n".join([*lines, "2018,532301100001,2", "2017,532301100000,1"]) + "\n")
+    problems = packages.keys_unique(path, ["year", "village_code"], ["village_code", "year"], "c")
+    assert [(p.row, p.zh.rsplit("：", 1)[1]) for p in problems] == [
+        (4, "主键重复"),
+        (5, "行的顺序不对"),
+    ]
+    path.write_text("\n".join(lines) + "\n")
+    assert packages.keys_unique(path, ["year", "village_code"], ["village_code", "year"], "c") == []
