@@ -9,6 +9,8 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from .problems import grouped
+
 TEMPLATES = Path(__file__).with_name("templates")
 
 
@@ -21,7 +23,8 @@ def render(folder, checked, now=None):
         checked_at=(now or datetime.datetime.now()).strftime("%Y-%m-%d %H:%M"),
         reporting_year=checked.reporting_year,
         summaries=checked.summaries,
-        problems=[p.as_dict() for p in checked.problems],
+        problems=checked.problems,
+        groups=[g.as_dict() for g in grouped(checked.problems)],
     )
 
 

@@ -89,7 +89,7 @@ def build(submissions, divisions, data_dir, database, quiet, jobs, as_json):
 
 
 @cli.command()
-@click.argument("folder", type=click.Path(exists=True, file_okay=False))
+@click.argument("folder", type=click.Path())
 @click.option(
     "--divisions",
     type=click.Path(exists=True, file_okay=False),
@@ -104,12 +104,16 @@ def build(submissions, divisions, data_dir, database, quiet, jobs, as_json):
     help="把检查结果另存为网页 / also write the result as an HTML page",
 )
 def check(folder, divisions, as_json, report):
-    """只检查、不发布 / Check one county's folder (or all) without publishing anything."""
-    from . import check_report, validate
+    """只检查、不发布 / Check one county's folder, or its .zip (or all), publishing nothing."""
+    from . import check_report, unpack, validate
 
-    checked = validate.validate(folder, divisions)
-    if report:
-        check_report.write(report, folder, checked)
+    with unpack.Target(folder) as target:
+        if target.problems:
+            checked = validate.Validation(problems=target.problems)
+        else:
+            checked = validate.validate(target.folder, divisions)
+        if report:
+            check_report.write(report, folder, checked)
     if as_json:
         click.echo(
             json.dumps(

@@ -14,7 +14,7 @@ from frictionless import Package
 from . import locations, parallel, schemas
 from .divisions import prefecture_of
 from .intake import names_of
-from .paths import PREFECTURE_CODE
+from .paths import PREFECTURE_CODE, SAMPLE_PHONE
 from .problems import Problem, from_report
 from .publish import TableWriter, package_descriptor, write_descriptor
 
@@ -51,6 +51,11 @@ def facility_rows(intake):
         type_names,
         {code: c["name"] for code, c in geo.counties.items()},
     )
+    if intake.sample:
+        rows = [
+            {**row, "hotline": masked(row["hotline"])} if not row.get("hotline_owner") else row
+            for row in rows
+        ]
     return sorted(
         (
             {**row, **names_of(row, geo), "facility_type_name": type_names[row["facility_type"]]}
@@ -58,6 +63,15 @@ def facility_rows(intake):
         ),
         key=lambda r: r["facility_id"],
     )
+
+
+def masked(hotline):
+    """A sample telephone number as the portal shows it: 「0878-*****23（示例号码，不能拨打）」."""
+    if not hotline:
+        return hotline
+    area, _, local = hotline.rpartition("-")
+    local = "*" * max(len(local) - 2, 0) + local[-2:]
+    return f"{area}-{local}{SAMPLE_PHONE}" if area else f"{local}{SAMPLE_PHONE}"
 
 
 def progress_rows(intake):

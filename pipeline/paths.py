@@ -18,3 +18,6 @@ PREFECTURE_CODE = "532300"
 PREFECTURE_NAME = "楚雄彝族自治州"
 SAMPLE_NOTICE = "示例数据,非真实统计"
 SAMPLE_NOTICE_EN = "Synthetic sample data, not real statistics"
+# A sample telephone number is published with its middle digits masked and this after it, so
+# that no one dials a number that may be someone's.
+SAMPLE_PHONE = "（示例号码，不能拨打）"

@@ -38,16 +38,31 @@ class Problem:
     row: int | None = None
     column: str | None = None
     value: object = None
+    letter: str | None = None  # the column as Excel names it (D), when the file has one
 
-    def format(self):
+    def where(self, rows=None):
+        """(Chinese, English) of where the problem is: file, row (or rows), column."""
         where_zh = [f"文件 {self.file}"]
         where_en = [f"file {self.file}"]
-        if self.row is not None:
+        if rows:
+            where_zh.append(f"第 {rows} 行")
+            where_en.append(f"rows {rows}")
+        elif self.row is not None:
             where_zh.append(f"第 {self.row} 行")
             where_en.append(f"row {self.row}")
         if self.column:
-            where_zh.append(f"列「{self.column}」")
-            where_en.append(f"column '{self.column}'")
+            where_zh.append(
+                f"列 {self.letter}「{self.column}」" if self.letter else f"列「{self.column}」"
+            )
+            where_en.append(
+                f"column {self.letter} '{self.column}'"
+                if self.letter
+                else f"column '{self.column}'"
+            )
+        return where_zh, where_en
+
+    def format(self):
+        where_zh, where_en = self.where()
         value = ""
         if self.value not in (None, ""):
             value = f"\n    值 value: {self.value!s}"
@@ -63,6 +78,7 @@ class Problem:
             "row": self.row,
             "column": self.column,
             "value": None if self.value is None else str(self.value),
+            "letter": self.letter,
             "rule": self.rule,
             "rule_zh": names[0],
             "zh": self.zh,
@@ -101,6 +117,71 @@ def from_report(report, folder, zh_prefix="", en_prefix=""):
     ]
 
 
+SHOWN_PER_GROUP = 3
+
+
+@dataclass
+class Group:
+    """Problems of one kind in one column of one file, on consecutive rows or not: said once,
+    with the rows and how many (「第 2–82 行，列 D「总数」：这是公式……（81 处）」)."""
+
+    problems: list
+
+    @property
+    def first(self):
+        return self.problems[0]
+
+    def rows(self):
+        """The rows as ranges: "2–82、90"."""
+        numbers = sorted({p.row for p in self.problems if p.row is not None})
+        spans, start = [], None
+        for i, n in enumerate(numbers):
+            if start is None:
+                start = n
+            if i + 1 == len(numbers) or numbers[i + 1] != n + 1:
+                spans.append(f"{start}–{n}" if n != start else f"{n}")
+                start = None
+        return "、".join(spans)
+
+    def values(self):
+        shown = [str(p.value) for p in self.problems[:SHOWN_PER_GROUP] if p.value not in (None, "")]
+        more = len(self.problems) - SHOWN_PER_GROUP
+        return "、".join(shown) + (f"……（另有 {more} 处）" if more > 0 and shown else "")
+
+    def format(self):
+        if len(self.problems) == 1:
+            return self.first.format()
+        where_zh, where_en = self.first.where(self.rows())
+        count = len(self.problems)
+        value = f"\n    值 values: {self.values()}" if self.values() else ""
+        return (
+            f"{tag(self.first.rule)} {ZH_COMMA.join(where_zh)}{ZH_COLON}{self.first.zh}"
+            f"（{count} 处）\n    {', '.join(where_en)}: {self.first.en} ({count} cells){value}"
+        )
+
+    def as_dict(self):
+        return self.first.as_dict() | {
+            "rows": self.rows(),
+            "count": len(self.problems),
+            "values": self.values(),
+        }
+
+
+def grouped(problems):
+    """Problems said once per kind: the same rule, message and column of one file together,
+    in the order the first of each was found; whole-file problems (no row) first, since a
+    file that cannot be read is the first thing to fix."""
+    groups = {}
+    for p in problems:
+        if p.row is None:
+            key = ("file", id(p))
+        else:
+            key = (p.file, p.rule, p.column, p.zh, p.en)
+        groups.setdefault(key, []).append(p)
+    out = [Group(g) for g in groups.values()]
+    return sorted(out, key=lambda g: g.first.row is not None)
+
+
 class InputRejected(Exception):
     """Raised when the inputs have problems; nothing has been published."""
 
@@ -109,11 +190,12 @@ class InputRejected(Exception):
         super().__init__(f"{len(self.problems)} problem(s) in the inputs")
 
     def report(self, limit=None):
-        shown = self.problems if limit is None else self.problems[:limit]
-        lines = [p.format() for p in shown]
-        if limit is not None and len(self.problems) > limit:
-            rest = len(self.problems) - limit
-            lines.append(f"……另有 {rest} 个问题未显示 / {rest} more not shown")
+        groups = grouped(self.problems)
+        shown = groups if limit is None else groups[:limit]
+        lines = [g.format() for g in shown]
+        if limit is not None and len(groups) > limit:
+            rest = len(groups) - limit
+            lines.append(f"……另有 {rest} 类问题未显示 / {rest} more kinds not shown")
         header = (
             f"发现 {len(self.problems)} 个问题，未发布任何内容。"
             f" / Found {len(self.problems)} problem(s); nothing was published."

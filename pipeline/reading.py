@@ -118,6 +118,10 @@ def read_xlsx(path, file, schema=None):
         if sheet.title not in HELPER_SHEETS or holds_header(rows, schema):
             with_content.append((sheet.title, rows))
     workbook.close()
+    if len(with_content) == 1:
+        title, rows = with_content[0]
+        if problems := merged_problems(rows, merged_ranges(path, title), file):
+            return rows, problems
     if len(with_content) > 1:
         names = "、".join(f"“{name}”" for name, _ in with_content)
         return None, [
@@ -132,6 +136,89 @@ def read_xlsx(path, file, schema=None):
             )
         ]
     return (with_content[0][1] if with_content else []), []
+
+
+MERGE = re.compile(r'<mergeCell ref="([A-Z]+)(\d+):([A-Z]+)(\d+)"')
+
+
+def column_letter(index):
+    """Excel's name of a column from its 0-based position: 0 -> A, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, remainder = divmod(index - 1, 26)
+        letters = chr(65 + remainder) + letters
+    return letters
+
+
+def column_index(letters):
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def merged_ranges(path, title):
+    """[(first row, last row, first column, last column)] (1-based rows, 0-based columns) of
+    the merged cells of the sheet named `title`, read from the workbook's XML (openpyxl's
+    read-only mode does not give them)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            workbook = archive.read("xl/workbook.xml").decode("utf-8")
+            rels = archive.read("xl/_rels/workbook.xml.rels").decode("utf-8")
+            sheets = dict(re.findall(r'<sheet [^>]*name="([^"]+)"[^>]*r:id="([^"]+)"', workbook))
+            target = re.search(rf'Id="{sheets[title]}"[^>]*Target="([^"]+)"', rels)
+            if target is None:
+                target = re.search(rf'Target="([^"]+)"[^>]*Id="{sheets[title]}"', rels)
+            name = target.group(1).lstrip("/")
+            name = name if name.startswith("xl/") else f"xl/{name}"
+            xml = archive.read(name).decode("utf-8")
+    except (KeyError, AttributeError, zipfile.BadZipFile, UnicodeDecodeError):
+        return []
+    return [
+        (int(r1), int(r2), column_index(c1), column_index(c2))
+        for c1, r1, c2, r2 in MERGE.findall(xml)
+    ]
+
+
+def merged_problems(rows, ranges, file):
+    """One problem per merged range that reaches into the data, and the covered cells filled
+    with the merged value so that they are not reported empty as well."""
+    problems = []
+    header = rows[0] if rows else []
+    for first, last, left, right in ranges:
+        if last < 2:
+            continue  # a merged title above or in the header row is not data
+        value = (
+            rows[first - 1][left] if first - 1 < len(rows) and left < len(rows[first - 1]) else ""
+        )
+        names = "、".join(
+            f"{column_letter(c)}「{header[c]}」"
+            if c < len(header) and header[c]
+            else column_letter(c)
+            for c in range(left, right + 1)
+        )
+        where = f"第 {first}–{last} 行" if last > first else f"第 {first} 行"
+        problems.append(
+            Problem(
+                file,
+                "merged-cells",
+                f"{where}的{names}是合并单元格（{column_letter(left)}{first}:{column_letter(right)}{last}）："
+                "合并后只有第一格有值，其余格子是空的；请选中这些格子“取消合并”，并在每一行都填上值",
+                f"rows {first}-{last} of {names} are merged cells: only the first holds a value; "
+                "unmerge them and fill in every row",
+                row=first,
+                column=names,
+                value=value,
+            )
+        )
+        for r in range(first, last + 1):
+            for c in range(left, right + 1):
+                if r - 1 < len(rows) and c < len(rows[r - 1]) and not rows[r - 1][c]:
+                    rows[r - 1][c] = value
+    return problems
 
 
 def read_csv_rows(path, file):
@@ -155,7 +242,8 @@ def read_csv_rows(path, file):
 
 
 def read_cells(path, file, schema=None):
-    """All rows of the file as lists of strings, or problems."""
+    """(all rows of the file as lists of strings, problems); rows are None when the file
+    cannot be read at all."""
     path = Path(path)
     if path.stat().st_size == 0:
         return None, [Problem(file, "empty-file", "文件是空的", "the file is empty")]
@@ -163,13 +251,22 @@ def read_cells(path, file, schema=None):
         rows, problems = read_xlsx(path, file, schema)
     else:
         rows, problems = read_csv_rows(path, file)
-    if problems:
+    if rows is None:
         return None, problems
     while rows and not any(rows[-1]):
         rows.pop()
     if not rows:
         return None, [Problem(file, "empty-file", "文件没有任何内容", "the file has no content")]
-    return rows, []
+    return without_empty_columns(rows), problems  # problems here: merged cells, read past
+
+
+def without_empty_columns(rows):
+    """The rows without the wholly empty columns Excel and WPS leave at the right when they
+    save a CSV (a trailing comma on every line): they hold nothing, so they are dropped."""
+    width = max(len(row) for row in rows)
+    while width and not any(len(row) >= width and row[width - 1] for row in rows):
+        width -= 1
+    return [row[:width] for row in rows]
 
 
 def normalise_label(label):
@@ -299,8 +396,26 @@ def constraint_message(note, field):
 SCIENTIFIC = re.compile(r"\d+(\.\d+)?[eE]\+?\d+")
 
 
-def hint(field_name, rule, cell):
-    """A likely cause of a broken rule, said before the rule itself."""
+# Degrees, minutes and seconds as officers copy them from a map or a GPS: 101°23'45.6",
+# 101度23分45秒, 101°23.5′.
+DMS = re.compile(
+    r"\s*(\d{1,3})\s*[°度]\s*(?:(\d{1,2}(?:\.\d+)?)\s*[′'’分])?\s*"
+    r"(?:(\d{1,2}(?:\.\d+)?)\s*(?:[″\"”]|秒|'')?)?\s*[NSEW东西南北]?\s*"
+)
+NOTHING = {"-", "—", "－", "–", "/", "无", "没有", "空", "暂无", "nil", "N/A", "n/a", "NA"}
+
+
+def degrees(cell):
+    """The decimal degrees of a cell written in degrees, minutes and seconds, or None."""
+    found = DMS.fullmatch(cell)
+    if not found or not (found.group(2) or found.group(3)):
+        return None
+    d, m, sec = (float(g) if g else 0.0 for g in found.groups())
+    return round(d + m / 60 + sec / 3600, 5)
+
+
+def hint(field_name, rule, cell, kind=None):
+    """A likely cause of a broken rule, said before the rule itself: what fits the value typed."""
     if field_name in ("longitude", "latitude") and rule in ("minimum", "maximum"):
         return "坐标在楚雄州范围以外；", "coordinates outside Chuxiong; "
     if rule in ("pattern", "type") and SCIENTIFIC.fullmatch(cell):
@@ -309,6 +424,24 @@ def hint(field_name, rule, cell):
             "Excel turned a long number into scientific notation and the code is lost; "
             "format the column as text and type the codes again. ",
         )
+    if rule == "type" and kind in ("integer", "number"):
+        if (value := degrees(cell)) is not None:
+            return (
+                f"这是度分秒写法：请改为十进制度，如 {value}（按你填的 {cell.strip()} 换算）；",
+                f"degrees, minutes and seconds: use decimal degrees, e.g. {value}; ",
+            )
+        if cell.strip() in NOTHING:
+            return (
+                "如果是 0，请填 0，不要填“无”“-”或斜线；不知道的，请向数据来源核实后再填；",
+                "if it is nought, type 0 (not a dash or 无); ",
+            )
+        if cell.strip().endswith(("%", "％")):
+            return (
+                f"百分比直接填数字，不带 %，如 {cell.strip().rstrip('%％')}；",
+                "type a percentage as a plain number, without %; ",
+            )
+        if "," in cell or "，" in cell:
+            return "数字里不要加千位分隔的逗号；", "no thousands separators in numbers; "
     return "", ""
 
 
@@ -347,6 +480,7 @@ class Table:
     rows: int = 0
     keys: list = dataclasses.field(default_factory=list)  # [{key field: typed value}]
     keys_known: bool = True
+    letters: dict = dataclasses.field(default_factory=dict)  # column title -> Excel letter
 
 
 # Invisible characters that have no place in a name, address or note: control characters
@@ -411,6 +545,16 @@ def excel_error_problem(cell, column, file, row_number):
 
 
 def formula_problem(cell, field_spec, column, file, row_number):
+    if cell.startswith(("=", "\uff1d")) and field_spec["type"] != "string":
+        return Problem(
+            file,
+            "formula",
+            "这是公式：检查只读填写的数值，不计算公式；请把这一列复制后“选择性粘贴为数值”，再保存",
+            "a formula: type or paste the value itself (Paste Special, Values)",
+            row=row_number,
+            column=column,
+            value=cell,
+        )
     if field_spec["type"] == "string" and cell.startswith(FORMULA_STARTS):
         return Problem(
             file,
@@ -438,14 +582,10 @@ class Column:
     problem names its row."""
 
     def __init__(self, index, field, title, reader, file):
-        self.index, self.field, self.title, self.reader, self.file = (
-            index,
-            field,
-            title,
-            reader,
-            file,
-        )
+        self.index, self.field, self.title = index, field, title
+        self.reader, self.file = reader, file
         self.name = field["name"]
+        self.letter = column_letter(index)
         self.clean = {}
 
     def read(self, cell, row_number):
@@ -453,6 +593,10 @@ class Column:
         value = self.clean.get(cell, self)
         if value is not self:
             return value, []
+        value, problems = self.check(cell, row_number)
+        return value, [dataclasses.replace(p, letter=self.letter) for p in problems]
+
+    def check(self, cell, row_number):
         field, title, file = self.field, self.title, self.file
         formula = (
             excel_error_problem(cell, title, file, row_number)
@@ -475,6 +619,28 @@ class Column:
         return value, []
 
 
+TOTAL_WORDS = re.compile(r"^\s*(合\s*计|总\s*计|小\s*计|全县合计|全州合计|总计数|合计数)\b")
+
+
+def total_row(row, columns, file, row_number):
+    """A Problem for a row of totals typed below the data (the portal adds up itself)."""
+    for column in columns:
+        cell = row[column.index]
+        if TOTAL_WORDS.match(cell) and column.field["type"] == "string":
+            return Problem(
+                file,
+                "total-row",
+                f"这一行是合计行（“{cell.strip()}”）：合计由门户按各行自动计算，报送表里不要合计行；"
+                "请删去这一行",
+                "a row of totals: the portal adds up the rows itself; delete it",
+                row=row_number,
+                column=column.title,
+                value=cell.strip(),
+                letter=column.letter,
+            )
+    return None
+
+
 def read_table(path, schema, file):
     """Type-check a file against its schema; return a Table.
 
@@ -483,12 +649,13 @@ def read_table(path, schema, file):
     are Excel's: the header is row 1.
     """
     out = Table()
-    rows, problems = read_cells(path, file, schema)
-    if problems:
-        out.problems = problems
+    rows, read_problems = read_cells(path, file, schema)
+    if rows is None:
+        out.problems = read_problems
         out.keys_known = False
         return out
     mapping, problems = match_header(rows, schema, file)
+    problems = read_problems + problems
     out.problems = problems
     out.rows = sum(1 for row in rows[1:] if any(row))
     if mapping is None:
@@ -507,6 +674,7 @@ def read_table(path, schema, file):
         if name is not None
     ]
     titles = {c.name: c.title for c in columns}
+    out.letters = {c.title: c.letter for c in columns}
     primary_key = [k for k in schema.get("primaryKey", []) if k in titles]
     out.keys_known = len(primary_key) == len(schema.get("primaryKey", []))
     width = len(mapping)
@@ -526,6 +694,9 @@ def read_table(path, schema, file):
                 )
             )
         row = row + [""] * (width - len(row))
+        if total := total_row(row, columns, file, row_number):
+            problems.append(total)
+            continue
         record, row_problems = {}, []
         for column in columns:
             value, found = column.read(row[column.index], row_number)
@@ -571,7 +742,10 @@ def describe(rule, note, cell, field, column, file, row_number):
             zh, en = f"应填 是/否（可用：{allowed}）", f"expected yes/no ({allowed})"
         else:
             zh, en = f"类型不对：应为{TYPE_ZH.get(kind, kind)}", f"wrong type: expected {kind}"
-        return Problem(file, "type", zh, en, row=row_number, column=column, value=cell)
+        hint_zh, hint_en = hint(field["name"], "type", cell, kind)
+        return Problem(
+            file, "type", hint_zh + zh, hint_en + en, row=row_number, column=column, value=cell
+        )
     rule, zh, en = constraint_message(note, field)
     hint_zh, hint_en = hint(field["name"], rule, cell)
     return Problem(

@@ -104,6 +104,9 @@ def lookups(tables):
         "housed_in": {
             t["type_code"]: t["housed_in"] for t in tables["facility_types"] if t["housed_in"]
         },
+        "per_county": {
+            t["type_code"]: t["per_county"] for t in tables["facility_types"] if t["per_county"]
+        },
         "unit_codes": {u["name"]: u["unit_code"] for u in tables["units"]},
         "task_roles": {(r["task_no"], r["unit_code"]): r["role"] for r in tables["task_units"]},
         "targets": chosen,

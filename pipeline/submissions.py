@@ -16,6 +16,7 @@ the reporting year, totals consistent with their parts, names matching codes,
 points inside the county, units responsible for the task.
 """
 
+import dataclasses
 import datetime
 import re
 import unicodedata
@@ -440,6 +441,9 @@ def check_facilities(table, ctx, file):
                 "row_number": row_number,
             }
         )
+    problems += duplicate_facilities(rows, ctx, file) + [
+        p for row in rows if (p := hotline_problem(row, file))
+    ]
     ids = {row["facility_id"] for row in rows}
     for row in rows:
         host = row["host_facility_id"]
@@ -458,6 +462,104 @@ def check_facilities(table, ctx, file):
     for row in rows:
         del row["row_number"]
     return rows, problems
+
+
+DUPLICATE_METRES = 50
+# Telephone numbers a facility may publish: a landline with its area code (an extension after
+# 转 or -), a short government service line (12345, 12349, 12355 ...), a 400 or 800 number.
+LANDLINE = re.compile(r"0\d{2,3}-?[2-9]\d{6,7}(?:(?:-|转)\d{1,6})?")
+SERVICE_LINE = re.compile(r"1\d{4}")
+BUSINESS_LINE = re.compile(r"[48]00-?\d{3}-?\d{4}")
+MOBILE = re.compile(r"1[3-9]\d{9}")
+AREA_CODE_LOST = re.compile(r"([1-9]\d{2,3})-?(\d{7,8})")
+
+
+def hotline_problem(row, file):
+    """A Problem when the hotline is not a number the public can call at an office, with the
+    likely cause: a leading 0 that Excel dropped, a person's mobile number."""
+    hotline = (row.get("hotline") or "").strip()
+    if not hotline:
+        return None
+    if any(p.fullmatch(hotline) for p in (LANDLINE, SERVICE_LINE, BUSINESS_LINE)):
+        return None
+    if MOBILE.fullmatch(hotline):
+        zh = (
+            "这是一个手机号：个人的手机号不能作为机构热线公布；请填机构的固定电话（带区号，"
+            "如 0878-3123456）或 12345 之类的服务热线"
+        )
+        en = "a mobile number: a person's phone is not published as a hotline; give the office's line"
+    elif (lost := AREA_CODE_LOST.fullmatch(hotline)) and len(hotline.replace("-", "")) in (10, 11):
+        fixed = f"0{lost.group(1)}-{lost.group(2)}"
+        zh = f"区号前的 0 丢了（Excel 把电话当成了数字）：应为 {fixed}；请把这一列设为“文本”格式后重新填写"
+        en = f"the leading 0 of the area code is lost (Excel took it for a number): {fixed}"
+    else:
+        zh = "不是可以拨打的电话号码：请填带区号的固定电话（如 0878-3123456）、12345 之类的服务热线，或 400/800 电话"
+        en = "not a callable number: give a landline with its area code, a 12345-style line or a 400/800 number"
+    return Problem(
+        file,
+        "hotline",
+        zh,
+        en,
+        row=row["row_number"],
+        column="服务热线",
+        value=hotline,
+    )
+
+
+def duplicate_facilities(rows, ctx, file):
+    """The same facility twice under two ids (same type and township, and the same name or
+    a point within DUPLICATE_METRES), and a second of a type a county has one of."""
+    from .locations import distance_metres, point
+
+    problems, seen, by_type = [], [], defaultdict(list)
+    limits = ctx.reference["per_county"]
+    type_names = {code: name for name, code in ctx.reference["facility_type_codes"].items()}
+    for row in rows:
+        name = re.sub(r"\s+", "", unicodedata.normalize("NFKC", row["name"]))
+        here = point(row)
+        for other, other_name, other_point in seen:
+            if other["facility_type"] != row["facility_type"]:
+                continue
+            if other["township_code"] != row["township_code"]:
+                continue
+            close = here and other_point and distance_metres(here, other_point) < DUPLICATE_METRES
+            if name == other_name or close:
+                problems.append(
+                    Problem(
+                        file,
+                        "duplicate-facility",
+                        f"与第 {other['row_number']} 行（编号 {other['facility_id'].split('-', 1)[1]}）"
+                        "是同一类型、同一乡镇"
+                        + ("、同名" if name == other_name else "、坐标相距不到50米")
+                        + "的机构，像是同一个机构填了两次：请删去一行；确是两个机构的，请写清各自的名称",
+                        f"looks like the facility of row {other['row_number']} again under another id "
+                        "(same type, township and name or point): delete one, or name them apart",
+                        row=row["row_number"],
+                        column="机构编号",
+                        value=row["facility_id"].split("-", 1)[1],
+                    )
+                )
+                break
+        seen.append((row, name, here))
+        by_type[row["facility_type"]].append(row)
+        limit = limits.get(row["facility_type"])
+        if limit and len(by_type[row["facility_type"]]) > limit:
+            first = by_type[row["facility_type"]][0]
+            problems.append(
+                Problem(
+                    file,
+                    "one-per-county",
+                    f"每个县市只有 {limit} 个{type_names[row['facility_type']]}（县级机构，"
+                    f"见数据报送页）：第 {first['row_number']} 行已经填了一个；是同一个机构的，请删去一行，"
+                    "把信息合并到一行",
+                    f"a county has {limit} {row['facility_type']}; row {first['row_number']} is one "
+                    "already: delete the second or merge them",
+                    row=row["row_number"],
+                    column="机构类型",
+                    value=type_names[row["facility_type"]],
+                )
+            )
+    return problems
 
 
 def shown(codes):
@@ -709,7 +811,7 @@ def check_children_counts(table, ctx, file):
 
 
 def check_task_progress(table, ctx, file):
-    problems, rows = [], []
+    problems, rows, numbers = [], [], []
     units = ctx.reference["unit_codes"]
     role_of = ctx.reference["role_of"]
     for row_number, r in table.records:
@@ -801,8 +903,43 @@ def check_task_progress(table, ctx, file):
                 "reported_on": reported,
             }
         )
+        numbers.append(row_number)
+    problems += progress_fell(rows, numbers, ctx, file)
     problems += task_completeness(table, ctx, file)
     return rows, problems
+
+
+def progress_fell(rows, numbers, ctx, file):
+    """完成进度 is how much of a task is done so far: it does not go down from one period to
+    the next for the same task and unit (a unit renamed in the 2019 reform is the same)."""
+    lineage = {
+        c["unit_code"]: c["successor_code"]
+        for c in ctx.reference["tables"]["unit_changes"]
+        if c["kind"] == "renamed"
+    }
+    last, problems = {}, []
+    for row, number in sorted(zip(rows, numbers, strict=True), key=lambda p: p[0]["period"]):
+        percent = row["percent_complete"]
+        if percent is None:
+            continue
+        key = (row["task_no"], lineage.get(row["unit_code"], row["unit_code"]))
+        before = last.get(key)
+        if before and percent < before[1]:
+            problems.append(
+                Problem(
+                    file,
+                    "progress-fell",
+                    f"第 {row['task_no']} 项任务的完成进度从 {before[0]} 年的 {before[1]}% 降到 "
+                    f"{row['period']} 年的 {percent}%：完成进度是累计完成的比例，不会下降；请核对",
+                    f"task {row['task_no']}: progress fell from {before[1]}% ({before[0]}) to "
+                    f"{percent}% ({row['period']}); it is cumulative, so check it",
+                    row=number,
+                    column="完成进度（%）",
+                    value=percent,
+                )
+            )
+        last[key] = (row["period"], percent)
+    return problems
 
 
 def due_date_clash(status, period, due):
@@ -888,8 +1025,64 @@ def check_submitter(submitter, ctx):
         file = display_path(path, ctx.base)
         table = reading.read_table(path, schemas.submission(name), file)
         rows, more = CHECKS[name](table, ctx, file)
+        more = [
+            dataclasses.replace(p, letter=table.letters[p.column])
+            if p.letter is None and p.column in table.letters
+            else p
+            for p in more
+        ]
         file_problems = table.problems + more
         problems += file_problems
         summaries.append(FileSummary(file, table.rows, len(file_problems)))
         tables[name] = rows
     return tables, problems, summaries
+
+
+HOMES_TASK = 8  # 附件第8项: children's homes in half the communities by 2020, a supervisor in each
+
+
+def facts(tables):
+    """What the rules across submitters need from one submitter's checked rows, kept small:
+    {"coverage": {year: [villages, without a supervisor, with a home]}, "homes_task": [...]}."""
+    coverage = defaultdict(lambda: [0, 0, 0])
+    for row in tables.get("village_coverage", []):
+        counts = coverage[row["year"]]
+        counts[0] += 1
+        counts[1] += row["supervisors"] == 0
+        counts[2] += bool(row["has_childrens_home"])
+    homes_task = [
+        (row["period"], row["status"])
+        for row in tables.get("task_progress", [])
+        if row["task_no"] == HOMES_TASK
+    ]
+    return {"coverage": dict(coverage), "homes_task": homes_task}
+
+
+def across_submitters(all_facts, base):
+    """Rules that need every submitter: task 8 cannot be reported complete while the counties'
+    own figures show villages without a supervisor that year."""
+    coverage = defaultdict(lambda: [0, 0, 0])
+    for found in all_facts:
+        for year, counts in found["coverage"].items():
+            for i, value in enumerate(counts):
+                coverage[year][i] += value
+    problems = []
+    for found in all_facts:
+        for period, status in found["homes_task"]:
+            villages, unsupervised, _ = coverage.get(period, (0, 0, 0))
+            if status == "completed" and unsupervised:
+                problems.append(
+                    Problem(
+                        f"{PREFECTURE_CODE}_州直单位/task_progress",
+                        "contradiction",
+                        f"第 {HOMES_TASK} 项任务 {period} 年报为“已完成”，但各县市报送的 {period} 年"
+                        f"覆盖情况中还有 {unsupervised} 个村（居）委会没有儿童福利督导员（共 {villages} 个）："
+                        "请核对进展状态，或核对县市的覆盖情况",
+                        f"task {HOMES_TASK} is reported completed for {period}, but the counties' own "
+                        f"figures show {unsupervised} of {villages} village committees without a "
+                        "supervisor that year",
+                        column="进展状态",
+                        value=period,
+                    )
+                )
+    return problems

@@ -105,12 +105,14 @@ def validate(
     def check_one(index):
         submitter, context = found[index], contexts[index]
         tables, problems, summaries = submissions.check_submitter(submitter, context)
+        facts = submissions.facts(tables)
         kept = consume(submitter.code, tables) if consume else tables
-        return submitter.code, kept, problems, summaries
+        return submitter.code, kept, problems, summaries, facts
 
     if ticker:
         ticker.unit = "个报送文件夹 submitters"
-    for code, kept, problems, summaries in parallel.ordered_map(
+    facts = []
+    for code, kept, problems, summaries, found_facts in parallel.ordered_map(
         check_one, range(len(found)), processes, ticker=ticker
     ):
         if collect:
@@ -119,6 +121,9 @@ def validate(
             out.tables[code] = kept
         out.problems += problems
         out.summaries += summaries
+        facts.append(found_facts)
+    if out.whole:
+        out.problems += submissions.across_submitters(facts, top_folder)
     out.gaps = out.manifest.gaps + out.gaps
     if out.whole and found:
         out.problems += missing_submitters(found, geo, out)

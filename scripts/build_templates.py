@@ -167,13 +167,17 @@ def validation_for(field, lists):
     return rule
 
 
-def write_xlsx(path, schema, rows=(), locked=(), codes=None, max_rows=2000):
+def write_xlsx(path, schema, rows=(), locked=(), codes=None, max_rows=2000, protect=None):
     """A template workbook: the 数据 sheet (header, prefilled rows, validations on every
     fillable cell), a 代码表 sheet for long dropdowns, and the 填写说明 sheet.
 
     Columns in `locked` (prefilled codes, names and years) cannot be edited: the sheet is
-    protected (without a password) and only the other cells are unlocked.
+    protected (without a password) and only the other cells are unlocked. A county's own
+    templates are protected even without locked columns (`protect`), so that the header
+    cannot be changed; the blank templates are not, since a county elsewhere may need more
+    rows than they unlock.
     """
+    protect = bool(locked) if protect is None else protect
     from openpyxl import Workbook
     from openpyxl.styles import Font, PatternFill, Protection
 
@@ -215,11 +219,13 @@ def write_xlsx(path, schema, rows=(), locked=(), codes=None, max_rows=2000):
                 rule.add(f"{letter}2:{letter}{last}")
                 sheet.add_data_validation(rule)
     sheet.freeze_panes = "A2"
-    if locked:
+    if protect:
         sheet.protection.sheet = True
         sheet.protection.formatRows = False
         sheet.protection.formatColumns = False
         sheet.protection.autoFilter = False
+        sheet.protection.insertRows = False
+        sheet.protection.deleteRows = False
         sheet.auto_filter.ref = f"A1:{sheet.cell(row=1, column=len(fields)).column_letter}{last}"
     guide = workbook.create_sheet("填写说明")
     guide.append(["列（表头）", "英文字段名", "类型", "规则", "说明"])
@@ -281,6 +287,7 @@ def county_templates(out, reporting_year):
                 "village_code": geo.villages_by_county[code],
             },
             max_rows=200,
+            protect=True,
         )
     folder = out / "counties" / f"{PREFECTURE_CODE}_州直单位"
     folder.mkdir(parents=True, exist_ok=True)

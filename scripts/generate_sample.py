@@ -279,7 +279,10 @@ class County:
             nonlocal number
             number += 1
             lon, lat = self.point(spread)
-            hotline = f"0878-0000{rng.randrange(1000):03d}"
+            # A number of the right shape, so that the sample goes through the same checks as
+            # real data; the build never publishes a sample number as it is (it could be
+            # someone's): packages.facility_rows shows it as 「0878-*****12（示例号码，不能拨打）」.
+            hotline = f"0878-{rng.randrange(2, 10)}{rng.randrange(10**6):06d}"
             address = f"{self.geo.townships[township]['name']}(示例地址)"
             rows.append(
                 {
@@ -350,7 +353,7 @@ class County:
                 rng.choice([2009, 2012, 2015, 2017]),
                 "特殊教育、送教上门、职业教育",
             )
-        if rng.random() < 0.3:
+        if welfare_centre and rng.random() < 0.6:  # the policy's 儿童福利机构特教班: inside one
             add(
                 "特教班",
                 f"{self.name}社会福利中心特教班",
@@ -386,7 +389,7 @@ TASK_PLANS = {
     5: "oloooooo",
     6: "oocccccc",
     7: "ollllooc",
-    8: "oolvvvcc",
+    8: "oolvvvvv",
     9: "oooccccc",
     10: "oocccccc",
     11: "nllllllo",
@@ -416,11 +419,20 @@ def consistent(letter, period, due):
     return letter
 
 
+def successor_of(unit, lookups):
+    """The unit that carries a unit's tasks on after the 2019 reform (itself if none)."""
+    for change in lookups["tables"]["unit_changes"]:
+        if change["unit_code"] == unit and change["kind"] == "renamed":
+            return change["successor_code"]
+    return unit
+
+
 def task_progress(rng, lookups, due, coverage_by_year):
     """Every unit responsible for a task reports on it every period: the annex's units, their
     successors after the 2019 reform, and the unit that took over part of task 2's work."""
     names = lookups["unit_names"]
     rows = []
+    reached = {}  # (task, unit) -> the percent of the last period: progress does not fall
     for period in range(2018, REPORTING_YEAR + 1):
         reporters = list(lookups["expected_reporters"](period))
         if period >= 2019:
@@ -435,6 +447,9 @@ def task_progress(rng, lookups, due, coverage_by_year):
                 percent = round(
                     min(95, 100 * share * rng.uniform(0.6 if status != "o" else 0.9, 1.05))
                 )
+            before = reached.get((task_no, successor_of(unit_code, lookups)), 0)
+            percent = max(percent, before) if status != "n" else percent
+            reached[(task_no, successor_of(unit_code, lookups))] = percent
             indicator_name, indicator_value = "", ""
             if task_no == 8:
                 indicator_name = "儿童之家覆盖率(%)"

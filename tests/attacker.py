@@ -181,9 +181,11 @@ class Attack:
     def leaks(self, year, truth=None):
         """Every hidden cell of every version the attacker can narrow: [(version, cell, why)].
 
-        A hidden cell leaks when it is pinned, or when it could be small but not
-        every one of 1 to 10 is possible. `truth` (the true counts of the last
-        version) lets the HIV/street check skip cells that are truly 0.
+        A hidden cell leaks when it is pinned, or when it is small (1 to 10; with no
+        `truth`, or in an earlier version, when it could be) but not every one of 1 to
+        10 is possible: telling a count of 11 or more from some small values tells
+        nothing about children the threshold protects. `truth` (the true counts of the
+        last version) also lets the HIV/street check skip cells that are truly 0.
         """
         out = []
         for v in range(len(self.versions)):
@@ -191,7 +193,11 @@ class Attack:
             for cell, (low, high) in self.ranges(year, hidden, v).items():
                 if high - low < 1 - 1e-6:
                     out.append((v, cell, f"pinned {low}..{high}"))
-                elif low <= 10 + 1e-6:
+                elif low <= 10 + 1e-6 and (
+                    truth is None
+                    or v < len(self.versions) - 1
+                    or 1 <= truth.get((year, *cell), 1) <= 10
+                ):
                     possible = self.possible_small_values(year, cell, v)
                     if possible != set(SMALL):
                         out.append((v, cell, f"small values narrowed to {sorted(possible)}"))

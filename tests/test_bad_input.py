@@ -316,6 +316,104 @@ def person_reference_in_services(s):
     )
 
 
+def last_years_folder_sent_again(s):
+    """大姚县 sends last year's folder: it says reporting_year 2024 and has no 2025 rows."""
+    folder = county(s, "532326")
+    for name in ("village_coverage", "children_counts"):
+        edit_csv(
+            folder / f"{name}.csv",
+            lambda rows: rows.__setitem__(slice(1, None), [r for r in rows[1:] if r[0] != "2025"]),
+        )
+    own = folder / "submission.yml"
+    manifest = yaml.safe_load(own.read_text("utf-8"))
+    manifest["reporting_year"] = 2024
+    manifest["submitted_on"] = {y: d for y, d in manifest["submitted_on"].items() if y < 2025}
+    own.write_text(yaml.safe_dump(manifest, allow_unicode=True), encoding="utf-8")
+
+
+def facility_again_under_a_new_id(s):
+    def change(rows):
+        kind = column(rows, "机构类型")
+        centre = next(r for r in rows[1:] if r[kind] == "未成年人救助保护中心")
+        rows.append([*centre[:1], *centre[1:]])
+        rows[-1][0] = "F099"
+
+    edit_csv(county(s) / "facilities.csv", change)
+
+
+def hotline_lost_its_leading_zero(s):
+    edit_csv(county(s) / "facilities.csv", lambda rows: set_cell(rows, 3, "服务热线", "8780000707"))
+
+
+def mobile_as_a_hotline(s):
+    edit_csv(
+        county(s) / "facilities.csv", lambda rows: set_cell(rows, 3, "服务热线", "13912345678")
+    )
+
+
+def merged_year_cells(s):
+    path = county(s, "532323") / "village_coverage.xlsx"
+    workbook = load_workbook(path)
+    sheet = workbook["数据"]
+    for row in range(3, 10):
+        sheet.cell(row, 1).value = None
+    sheet.merge_cells("A2:A9")
+    workbook.save(path)
+
+
+def formula_totals_in_xlsx(s):
+    path = county(s, "532323") / "children_counts.xlsx"
+    workbook = load_workbook(path)
+    sheet = workbook["数据"]
+    total = next(c.column for c in sheet[1] if c.value == "困境儿童总数（去重）")
+    for row in range(2, sheet.max_row + 1):
+        sheet.cell(row, total).value = f"=SUM(D{row}:K{row})"
+    workbook.save(path)
+
+
+def degrees_minutes_seconds(s):
+    edit_csv(county(s) / "facilities.csv", lambda rows: set_cell(rows, 3, "经度", "101°38'21.3\""))
+
+
+def empty_trailing_columns(s):
+    path = county(s) / "children_counts.csv"
+    text, _ = decode(path.read_bytes(), path.name)
+    path.write_bytes(text.replace("\r\n", ",,,\r\n").encode("utf-8-sig"))
+
+
+def dash_for_nought(s):
+    edit_csv(county(s) / "children_counts.csv", lambda rows: set_cell(rows, 4, "孤儿", "-"))
+
+
+def a_row_of_totals(s):
+    def change(rows):
+        rows.append(["2025", "合计", *[""] * (len(rows[0]) - 2)])
+
+    edit_csv(county(s) / "children_counts.csv", change)
+
+
+def percent_sign(s):
+    edit_csv(
+        county(s, "532300") / "task_progress.csv",
+        lambda rows: set_cell(rows, 2, "完成进度（%）", "50%"),
+    )
+
+
+def progress_falls(s):
+    def change(rows):
+        percent, task, unit, period = (
+            column(rows, "完成进度（%）"),
+            column(rows, "任务序号"),
+            column(rows, "责任单位"),
+            column(rows, "报告期"),
+        )
+        target = next(r for r in rows[1:] if r[period] == "2024" and r[task] == "1")
+        target[percent] = "1"
+        assert target[unit]
+
+    edit_csv(county(s, "532300") / "task_progress.csv", change)
+
+
 CASES = [
     ("missing-year", missing_year, "532322", "missing-year"),
     ("missing-year-declared", missing_year_declared, "532322", None),
@@ -347,6 +445,18 @@ CASES = [
     ("identity-number", identity_number_in_a_narrative, "532300", "personal-data"),
     ("diagnosis-small-count", small_count_with_diagnosis_in_xlsx, "532323", "personal-data"),
     ("person-reference", person_reference_in_services, "532322", "personal-data"),
+    ("last-years-folder", last_years_folder_sent_again, "532326", "reporting-year"),
+    ("facility-again", facility_again_under_a_new_id, "532322", "duplicate-facility"),
+    ("hotline-leading-zero", hotline_lost_its_leading_zero, "532322", "hotline"),
+    ("mobile-hotline", mobile_as_a_hotline, "532322", "hotline"),
+    ("merged-cells", merged_year_cells, "532323", "merged-cells"),
+    ("formula-totals", formula_totals_in_xlsx, "532323", "formula"),
+    ("degrees-minutes-seconds", degrees_minutes_seconds, "532322", "type"),
+    ("empty-trailing-columns", empty_trailing_columns, "532322", None),
+    ("dash-for-nought", dash_for_nought, "532322", "type"),
+    ("row-of-totals", a_row_of_totals, "532322", "total-row"),
+    ("percent-sign", percent_sign, "532300", "type"),
+    ("progress-falls", progress_falls, "532300", "progress-fell"),
 ]
 
 
@@ -387,6 +497,92 @@ def test_a_correction_reason_is_one_of_a_fixed_list_and_the_note_is_not_publishe
     )
     problems = build_problems(submissions, tmp_path)
     assert any(p.rule == "enum" and p.column == "更正原因" for p in problems)
+
+
+def test_only_the_county_out_of_step_is_blamed_and_told_what_is_due(submissions, tmp_path):
+    last_years_folder_sent_again(submissions)
+    problems = build_problems(submissions, tmp_path)
+    assert [(p.rule, p.file) for p in problems] == [
+        ("reporting-year", "532326_大姚县/submission.yml")
+    ]
+    assert "2025 年度的数据应于 2026-03-31 前报送" in problems[0].zh
+    assert "只报到 2024 年" in problems[0].zh
+
+
+def test_a_second_custody_centre_is_named_twice_over(submissions):
+    facility_again_under_a_new_id(submissions)
+    rules = {p.rule: p for p in check(county(submissions))}
+    assert set(rules) == {"duplicate-facility", "one-per-county"}
+    assert "同一个机构填了两次" in rules["duplicate-facility"].zh
+    assert "未成年人救助保护中心" in rules["one-per-county"].zh
+
+
+def test_a_hotline_without_its_zero_gets_the_number_back(submissions):
+    hotline_lost_its_leading_zero(submissions)
+    [p] = check(county(submissions))
+    assert "0878-0000707" in p.zh and "文本" in p.zh and p.letter
+
+
+def test_merged_cells_are_named_once_not_as_empty_cells(submissions):
+    merged_year_cells(submissions)
+    problems = check(county(submissions, "532323"))
+    assert [p.rule for p in problems] == ["merged-cells"]
+    assert "A2:A9" in problems[0].zh and "取消合并" in problems[0].zh and "年份" in problems[0].zh
+
+
+def test_formulas_are_named_and_said_once_for_the_column(submissions):
+    formula_totals_in_xlsx(submissions)
+    problems = check(county(submissions, "532323"))
+    assert {p.rule for p in problems} == {"formula"}
+    report = InputRejected(problems).report()
+    assert report.count("[像公式的文字 formula]") == 1
+    assert "选择性粘贴为数值" in report and f"（{len(problems)} 处）" in report
+    assert "第 2–" in report and "列 L「困境儿童总数（去重）」" in report
+
+
+def test_degrees_minutes_seconds_are_converted_for_the_officer(submissions):
+    degrees_minutes_seconds(submissions)
+    [p] = check(county(submissions))
+    assert "十进制度" in p.zh and "101.63925" in p.zh
+
+
+def test_value_fitting_hints(submissions):
+    dash_for_nought(submissions)
+    a_row_of_totals(submissions)
+    percent_sign(submissions)
+    problems = check(county(submissions)) + check(county(submissions, "532300"))
+    said = " ".join(p.zh for p in problems)
+    assert "如果是 0，请填 0" in said and "合计行" in said and "不带 %" in said
+    assert "列 D「孤儿」" in InputRejected(problems).report()
+
+
+def test_a_zip_is_checked_like_its_folder_and_other_files_are_explained(submissions, tmp_path):
+    folder = county(submissions)
+    hotline_lost_its_leading_zero(submissions)
+    archive = shutil.make_archive(
+        str(tmp_path / "532322_双柏县"), "zip", folder.parent, folder.name
+    )
+    report = tmp_path / "检查结果.html"
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "check", archive, "--report", str(report)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1 and "区号前的 0 丢了" in result.stderr
+    assert "区号前的 0 丢了" in report.read_text("utf-8")
+    for given, said in (
+        (folder / "facilities.csv", "这是一个文件，不是文件夹"),
+        (tmp_path / "no-such-folder", "找不到这个文件夹"),
+    ):
+        result = subprocess.run(
+            [sys.executable, "-m", "pipeline", "check", str(given), "--report", str(report)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 1 and said in result.stderr, result.stderr
+        assert "Invalid value" not in result.stderr and said in report.read_text("utf-8")
 
 
 def test_a_missing_year_names_file_and_year(submissions):

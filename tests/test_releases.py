@@ -333,6 +333,13 @@ def test_a_new_custody_site_is_not_given_away_by_any_kept_release(tmp_path, port
     first = site.build(FIRST)
     db = sqlite_utils.Database(site.db)
     csv_counties = {p.parent.name[:6] for p in site.submissions.glob("*/facilities.csv")}
+    with_welfare = {
+        r["county_code"]
+        for r in db.query(
+            "select county_code from facilities where facility_type = ?", ["welfare_institution"]
+        )
+    }
+    csv_counties -= with_welfare  # a county has one child welfare institution at most
     station = next(
         r
         for r in db.query(
@@ -346,7 +353,7 @@ def test_a_new_custody_site_is_not_given_away_by_any_kept_release(tmp_path, port
     text, _ = decode(raw, path.name)
     rows = list(csv.reader(io.StringIO(text)))
     rows.append(
-        ["F900", "未成年人救助保护中心", "新设的救助保护中心", station["township_code"], "", "", ""]
+        ["F900", "儿童福利机构", "新设的儿童福利院", station["township_code"], "", "", ""]
         + [f"{station['longitude'] + 0.002:.5f}", f"{station['latitude']:.5f}"]
         + ["20", "2026", "临时庇护", "0878-2123456", ""]
     )

@@ -11,7 +11,8 @@ if [ ! -x "$here/.venv/bin/python" ]; then
   "$here/.venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-index \
     --find-links "$here/wheels" -r "$here/requirements-checker.txt"
 fi
-folder=$(cd "$folder" && pwd)
+# a folder, or a .zip of one, or a mistake the checker explains: all made absolute first
+case "$folder" in /*) ;; *) folder="$(pwd)/$folder" ;; esac
 report="$(dirname "$folder")/检查结果.html"
 cd "$here"
 status=0

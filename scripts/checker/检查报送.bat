@@ -6,10 +6,7 @@ cd /d "%~dp0"
 set "FOLDER=%~1"
 if "%FOLDER%"=="" set /p "FOLDER=请把县市文件夹拖到这个窗口里，然后按回车："
 set "FOLDER=%FOLDER:"=%"
-if not exist "%FOLDER%\" (
-  echo 找不到文件夹：%FOLDER%
-  goto end
-)
+rem 文件夹、它的 .zip 压缩包，或者别的东西：都交给检查工具，由它说明该怎么办。
 if exist ".venv\Scripts\python.exe" goto check
 set "PY="
 where py >nul 2>nul && set "PY=py -3"
@@ -19,7 +16,7 @@ echo 第一次使用：正在安装检查工具（不需要联网）……
 %PY% -m venv .venv || goto nopython
 ".venv\Scripts\python.exe" -m pip install --quiet --disable-pip-version-check --no-index --find-links wheels -r requirements-checker.txt || goto failed
 :check
-for %%I in ("%FOLDER%\..") do set "REPORT=%%~fI\检查结果.html"
+for %%I in ("%FOLDER%") do set "REPORT=%%~dpI检查结果.html"
 ".venv\Scripts\python.exe" -m pipeline check "%FOLDER%" --report "%REPORT%"
 echo.
 echo 检查结果已另存为：%REPORT%
