@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8001
 DB := build/chuxiong.db
 
-.PHONY: setup browser nginx serve-prod build data templates checker metadata handbook serve test format sample divisions boundaries bench lighthouse clean
+.PHONY: setup browser nginx serve-prod build data templates checker metadata handbook bake serve test format sample divisions boundaries bench lighthouse clean
 
 setup: $(VENV)/.installed
 
@@ -15,8 +15,8 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 ## build: the templates, the release (packages, database, data zip), the officers' checker, the
-## portal's metadata, the handbook
-build: templates data checker metadata handbook
+## portal's metadata, the handbook, and the sitemap's pages baked for nginx
+build: templates data checker metadata handbook bake
 
 ## data: the release (packages under data/, build/chuxiong.db, the download zip, releases/<id>/)
 data: setup templates
@@ -31,6 +31,10 @@ metadata: data
 ## checker: the county officers' offline checker (pipeline code + wheels for Windows and Linux)
 checker: setup
 	$(BIN)/python scripts/build_checker.py
+
+## bake: every page the sitemap lists, rendered into build/baked/<release>/ for serve-prod's nginx
+bake: metadata
+	$(BIN)/python scripts/bake_pages.py
 
 ## handbook: generated pages from the data, then the site (build/site) and a staff copy that
 ## works from file:// with search and no outside request (build/handbook-offline, zipped into

@@ -6,11 +6,13 @@ computed once per database and kept (the database never changes while served),
 so a page costs about as much as the template it renders.
 """
 
+import html
 import json
 import os
 import re
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 from datasette import Response, hookimpl
 from datasette.utils.asgi import NotFound, asgi_send_file
@@ -20,6 +22,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from portal import catalog, csp, figures, links  # noqa: E402
+from portal import sitemap as portal_sitemap  # noqa: E402
 from portal.config import config  # noqa: E402
 
 BUILD = ROOT / "build"
@@ -34,6 +37,7 @@ RELEASE_FILES = {
     "manifest.json": "application/json",
 }
 RELEASE_ID = re.compile(r"^\d{4}-\d{2}-\d{2}\.\d+$")
+SITE_PATH = re.compile(r"/(?![/\\])[^\s\\\x00-\x1f\x7f]*")
 
 
 def site_dir():
@@ -247,8 +251,9 @@ async def download(datasette, request, send):
 async def report(datasette, request):
     what = (request.args.get("what") or "")[:200]
     source = (request.args.get("page") or "")[:300]
-    # Only a page of this site: "//host/..." and "/\\host/..." are other sites to a browser.
-    if not source.startswith("/") or source.startswith(("//", "/\\")):
+    # Only a page of this site: "//host/..." and "/\\host/..." are other sites to a browser,
+    # and a browser drops tabs and line breaks from a URL before reading it ("/<tab>/host").
+    if not SITE_PATH.fullmatch(source):
         source = ""
     return await page(datasette, request, "report.html", {"what": what, "source": source})
 
@@ -339,11 +344,11 @@ async def robots(request):
 
 
 async def sitemap(datasette, request):
-    found = datasette.portal_labels[links.CURRENT]
     base = public_base(request)
-    paths = ["/", "/map", "/search", "/-/releases", "/handbook/index.html", "/chuxiong"]
-    paths += [f"/county/{code}" for code in sorted(found.counties)]
-    body = "".join(f"<url><loc>{base}{p}</loc></url>" for p in paths)
+    paths = await cached(
+        datasette, ("sitemap",), lambda: portal_sitemap.paths(datasette, site_dir())
+    )
+    body = "".join(f"<url><loc>{base}{html.escape(quote(p))}</loc></url>" for p in paths)
     return Response(
         f'<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>',
         content_type="application/xml",

@@ -125,7 +125,10 @@ class Portal:
         return found.get(key)
 
     def error_zh(self, message):
-        return errors.client_message(str(message)) or message
+        """A query's error in Chinese; failing that, its own words as plain text (Datasette
+        writes a link into some of them)."""
+        text = errors.TAG.sub("", str(message))
+        return errors.client_message(text) or text
 
     def static(self, name):
         return static_url(name)

@@ -20,6 +20,7 @@ TRIGGERS = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 TRIGGER_AT_FIELD_START = re.compile(r"(?:^|[,\n])[" + re.escape(TRIGGERS) + "]")
 DELIMITERS = ",\r\n"
+CUT_SHORT = "# 文件不完整：导出在中途因超时或出错而停止，上一行之后的数据没有导出。请缩小范围分次下载，或下载整个数据包。"
 
 
 def needs_prefix(value):
@@ -47,9 +48,12 @@ class CsvDefuser:
         self.decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         self.state = "start"
         self.field = []
+        self.last = ""  # the last character that went out: a finished CSV ends a line
 
     def feed(self, data):
-        return self.process(self.decoder.decode(data)).encode("utf-8")
+        out = self.process(self.decoder.decode(data))
+        self.last = out[-1:] or self.last
+        return out.encode("utf-8")
 
     def close(self):
         out = self.process(self.decoder.decode(b"", final=True))
@@ -58,6 +62,11 @@ class CsvDefuser:
         elif self.state in ("quoted", "quote_seen"):
             out += defuse_field("".join(self.field), True)
         self.state, self.field = "start", []
+        self.last = out[-1:] or self.last
+        if self.last and self.last != "\n":
+            # Datasette ends a stream cut by an error with the error's text and no line end:
+            # the file is incomplete, and says so where its reader will look.
+            out += "\r\n" + CUT_SHORT + "\r\n"
         return out.encode("utf-8")
 
     def process(self, text):

@@ -35,7 +35,10 @@ CLIENT_MESSAGES = [
         re.compile(r"interrupted|SQL query took too long"),
         "查询用时超过上限，已被中止。请缩小范围后再试。",
     ),
-    (re.compile(r"Statement must be a SELECT"), "只能运行 SELECT 查询。"),
+    (
+        re.compile(r"Statement must be a SELECT"),
+        "只能运行以 SELECT 或 WITH 开头的查询（只读查询）。请检查第一个词是否拼写正确。",
+    ),
     (
         re.compile(r"not authorized"),
         "本站不提供 printf() 和 format() 函数（它们可以让一条查询占住服务器）；"
@@ -60,9 +63,14 @@ def client_message(text):
     return None
 
 
+TAG = re.compile(r"<[^>]+>")
+
+
 def describe(exception):
-    """(status, Chinese message, original message) for an exception raised by a request."""
+    """(status, Chinese message, original message) for an exception raised by a request.
+    The original is plain text (Datasette writes a link into its time-limit message)."""
     original = str(exception.args[0]) if getattr(exception, "args", None) else str(exception)
+    original = TAG.sub("", original)
     if isinstance(exception, NotFound):
         return 404, "找不到这个页面。可能是网址有误，或数据表、记录不存在。", original
     if isinstance(exception, Forbidden):
@@ -75,6 +83,7 @@ def describe(exception):
         return 400, client_message(original) or "查询出错。", original
     if isinstance(exception, DatasetteError):
         message = exception.message if isinstance(exception.message, str) else original
+        message = " ".join(TAG.sub(" ", message).split())
         chinese = client_message(message)
         if chinese:
             return 400, chinese, message

@@ -263,11 +263,12 @@ async def freshness(db, submitter=None):
     found = await rows(
         db, f"select * from submission_status {where} order by year, submitter_code", params
     )
+    # Whether a due date has passed, not by how many days: a page is the same all day and
+    # every day (it can be served from a file), and the date says it exactly.
     today = datetime.date.today()
     for r in found:
-        due = datetime.date.fromisoformat(r["due_on"])
-        r["overdue_days"] = (
-            (today - due).days if r["status"] in ("gap", "missing") and today > due else None
+        r["overdue"] = r["status"] in ("gap", "missing") and today > datetime.date.fromisoformat(
+            r["due_on"]
         )
     return found
 

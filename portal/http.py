@@ -31,8 +31,9 @@ templates are.
 
 import asyncio
 import html
+import re
 
-from . import csp, limits
+from . import csp, exports, limits
 from .csv_safety import CsvDefuser
 from .response_cache import ResponseCache, replay
 
@@ -47,12 +48,18 @@ SECURITY_HEADERS = [
     (b"permissions-policy", b"camera=(), microphone=(), geolocation=(self)"),
 ]
 STATIC_FOREVER = b"public, max-age=31536000, immutable"
+LATER_PAGE = re.compile(rb"(^|&)(_next|_sort|_sort_desc)=")
+# /<database>.csv (SQL written by the visitor) and /<database>/<canned query or table>.csv
+EXPORT = re.compile(r"^/(?P<database>[^/]+?)(?:/(?P<name>[^/]+?))?\.csv$")
 
 
 def cache_control(path, status, versioned):
-    """Cache-Control for a response: long for fingerprinted assets, short for pages."""
+    """Cache-Control for a response: long for fingerprinted assets, short for pages; exports
+    never (a download cut short by a limit must not be kept and served again)."""
     if status != 200:
         return b"public, max-age=60" if status == 404 else b"no-store"
+    if path.endswith((".csv", ".xlsx")):
+        return b"no-store"
     if versioned:
         return STATIC_FOREVER
     if path.startswith(("/-/static-plugins/", "/-/tiles/", "/-/boundaries")):
@@ -97,6 +104,11 @@ class PortalHttp:
     def version(self):
         return getattr(self.datasette, "portal_version", "dev")
 
+    def release(self):
+        """The release this process serves as the current one (every answer names it)."""
+        served = getattr(self.datasette, "portal_served", None)
+        return served.current if served else ""
+
     def etag(self, scope):
         key = f"{self.version()}|{where(scope)}{scope['path']}|{scope.get('query_string', b'').decode('latin-1')}"
         return f'W/"{csp.short_hash(key)}"'.encode()
@@ -128,8 +140,14 @@ class PortalHttp:
         is_csv = path.endswith(".csv")
         # The time limit is the portal's to set (a visitor's value could only raise or break it).
         query = without(query, (b"_timelimit",))
+        export = EXPORT.match(path) if is_csv else None
         if is_csv and b"_stream=" in query:
             query = without(query, (b"_sort", b"_sort_desc", b"_sort_by_desc"))
+        if LATER_PAGE.search(query) and "." not in path.rsplit("/", 1)[-1]:
+            # A later page, or the same rows in another order, has the first page's facets: not
+            # worked out again for every page a crawler or reader follows (a third of a page's
+            # cost). The page says where they are (templates/table.html).
+            query += b"&_nofacet=1"
         scope = {**scope, "query_string": query}
         if limits.runs_custom_sql(query):
             # Datasette honours a lower ?_timelimit= than its setting: the visitor's SQL
@@ -154,9 +172,12 @@ class PortalHttp:
             finally:
                 self.waiting -= 1
             try:
-                await self.serve(scope, receive, send, head, etag, is_csv)
+                if not (export and await self.export(export, query, send, head)):
+                    await self.serve(scope, receive, send, head, etag, is_csv)
             finally:
                 self.slots.release()
+            return
+        if export and await self.export(export, query, send, head):
             return
         key = where(scope) + scope["path"] + "?" + query.decode("latin-1")
         if b"_stream=" in query:
@@ -171,6 +192,45 @@ class PortalHttp:
             return
         recording = self.responses.recording(key, scope, send)
         await self.serve(scope, receive, recording, head, etag, is_csv)
+
+    async def export(self, match, query, send, head):
+        """The CSV of a visitor's SQL or a canned query (portal/exports.py); False for a table,
+        which Datasette exports itself."""
+        database, name = match.group("database"), match.group("name")
+        if database not in self.datasette.databases:
+            return False
+        args = exports.arguments(query)
+        if name is None and "sql" not in args:
+            return False
+        try:
+            found = await exports.query_for(self.datasette, database, name, args)
+            if found is None:
+                return False
+            limit = CUSTOM_SQL_TIME_MS if name is None else None
+            columns, rows, truncated = await exports.rows_of(
+                self.datasette, database, *found, limit
+            )
+        except exports.Refused as refused:
+            await self.refuse(
+                send, limits.Refusal(refused.status, refused.zh, refused.original), head
+            )
+            return True
+        bom = args.get("_bom") == "1"
+        body = exports.csv_bytes(
+            columns, rows, truncated, self.datasette.setting("max_returned_rows"), bom
+        )
+        filename = f"{name or database}{'-excel' if bom else ''}.csv"
+        headers = [
+            (b"content-type", b"text/csv; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"cache-control", b"no-store"),
+            *SECURITY_HEADERS,
+        ]
+        if args.get("_dl"):
+            headers.append((b"content-disposition", f'attachment; filename="{filename}"'.encode()))
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"" if head else body})
+        return True
 
     async def refuse(self, send, refusal, head=False):
         body = refusal_page(refusal)
@@ -210,6 +270,7 @@ class PortalHttp:
                 ]
                 content_type = dict(headers).get(b"content-type", b"")
                 headers += SECURITY_HEADERS
+                headers.append((b"x-portal-release", self.release().encode()))
                 headers.append((b"cache-control", cache_control(scope["path"], status, versioned)))
                 if status == 200:
                     headers.append((b"etag", etag))

@@ -53,12 +53,20 @@ class Served:
     store: Path
 
 
-def served(store=RELEASES):
+def current_release(store=RELEASES):
+    """The release `current` names in the store (read by the supervisor once per start or
+    reload, never by each worker as it happens to start)."""
+    return (Path(store) / "current").resolve().name
+
+
+def served(store=RELEASES, release=None):
+    """What to serve: `release` as the current one (default: what `current` names now)."""
     store = Path(store)
-    current_folder = (store / "current").resolve()
+    current_folder = store / release if release else (store / "current").resolve()
     if not (current_folder / "chuxiong.db").exists():
         raise SystemExit(
-            f"no release in {store}: run `make build` first (or `make serve`, which builds once)"
+            f"no release {release or ''} in {store}: run `make build` first "
+            "(or `make serve`, which builds once)"
         )
     earlier = []
     for folder in sorted(store.iterdir(), reverse=True):
@@ -69,9 +77,10 @@ def served(store=RELEASES):
     return Served(current_folder.name, current_folder / "chuxiong.db", tuple(earlier), store)
 
 
-def make_datasette(store=RELEASES, metadata=BUILD / "metadata.json", settings=None):
-    """The portal's Datasette instance (call `await ds.invoke_startup()` before use in tests)."""
-    what = served(store)
+def make_datasette(store=RELEASES, metadata=BUILD / "metadata.json", settings=None, release=None):
+    """The portal's Datasette instance (call `await ds.invoke_startup()` before use in tests).
+    `release` pins the current release (the production supervisor passes the one it chose)."""
+    what = served(store, release)
     os.environ.setdefault("PORTAL_RELEASES_DIR", str(what.store))
     ds = Datasette(
         [],

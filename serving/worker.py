@@ -33,13 +33,16 @@ def main():
     parser.add_argument("--port", type=int)
     parser.add_argument("--uds", help="a unix socket to listen on instead of a port")
     parser.add_argument("--releases", default=str(portal_app.RELEASES))
+    parser.add_argument(
+        "--release", help="serve this release as the current one (default: what `current` names)"
+    )
     parser.add_argument("--metadata", default=str(portal_app.BUILD / "metadata.json"))
     parser.add_argument("--memory-mb", type=int, help="address-space limit of this process")
     parser.add_argument("--no-access-log", action="store_true")
     args = parser.parse_args()
     if args.memory_mb:
         limit_memory(args.memory_mb)
-    ds = portal_app.make_datasette(args.releases, args.metadata)
+    ds = portal_app.make_datasette(args.releases, args.metadata, release=args.release)
     uvicorn.run(
         ds.app(),
         host=args.host,

@@ -88,7 +88,7 @@ def open_to_nginx(path):
 
 
 @contextlib.contextmanager
-def served_prod(releases, build, run, log_path, workers=2):
+def served_prod(releases, build, run, log_path, workers=2, extra=()):
     """The production stack (python -m serving.prod): yields (base URL, the process)."""
     port = free_port()
     Path(run).mkdir(parents=True, exist_ok=True)
@@ -113,6 +113,7 @@ def served_prod(releases, build, run, log_path, workers=2):
                 str(build),
                 "--run",
                 str(run),
+                *extra,
             ],
             cwd=ROOT,
             stdout=log,

@@ -5,7 +5,11 @@ served by nginx, hostile URLs refused at once, rate limits, a worker killed unde
 import http.client
 import os
 import re
+import shutil
 import signal
+import socket
+import subprocess
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -14,7 +18,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from serving.prod import socket_answers
 from tests.portal_server import served_prod
 
 NGINX = Path("/usr/sbin/nginx")
@@ -29,6 +32,20 @@ def prod(built, handbook, portal_metadata, tmp_path_factory):
     (build / "metadata.json").symlink_to(portal_metadata)
     (build / "site").symlink_to(handbook / "site")
     (build / "downloads").symlink_to(built.zip.parent)
+    subprocess.run(
+        [
+            sys.executable,
+            "scripts/bake_pages.py",
+            "--releases",
+            str(built.releases),
+            "--metadata",
+            str(portal_metadata),
+            "--out",
+            str(build / "baked"),
+        ],
+        check=True,
+        capture_output=True,
+    )
     log = root / "serve-prod.log"
     with served_prod(built.releases, build, root / "run", log) as (url, process):
         yield url, process, root / "run", log
@@ -39,8 +56,9 @@ def get(prod, path, **kwargs):
 
 
 def test_pages_come_cached_and_compressed_with_the_portals_headers(prod):
-    first = get(prod, "/chuxiong/facilities")
-    again = get(prod, "/chuxiong/facilities", headers={"Cookie": "anything=1"})
+    page = "/chuxiong/facilities?_size=20"  # not a baked page: from a worker, then the cache
+    first = get(prod, page)
+    again = get(prod, page, headers={"Cookie": "anything=1"})
     assert first.status_code == again.status_code == 200
     assert again.headers["x-cache-status"] == "HIT", "a cookie must not split the cache"
     assert again.text == first.text
@@ -48,11 +66,9 @@ def test_pages_come_cached_and_compressed_with_the_portals_headers(prod):
     assert again.headers["x-frame-options"] == "DENY"
     assert "set-cookie" not in again.headers and "vary" not in again.headers.get("vary", "")
     assert again.headers["server"] == "nginx", "no version in the Server header"
-    raw = httpx.get(
-        prod[0] + "/chuxiong/facilities", headers={"Accept-Encoding": "gzip"}, timeout=10
-    )
+    raw = httpx.get(prod[0] + page, headers={"Accept-Encoding": "gzip"}, timeout=10)
     assert raw.headers["content-encoding"] == "gzip"
-    unchanged = get(prod, "/chuxiong/facilities", headers={"If-None-Match": first.headers["etag"]})
+    unchanged = get(prod, page, headers={"If-None-Match": first.headers["etag"]})
     assert unchanged.status_code == 304
 
 
@@ -151,57 +167,259 @@ def test_custom_sql_and_exports_are_rate_limited_per_client(prod):
     assert get(prod, "/chuxiong.json", params={"sql": "select 1"}).status_code == 200
 
 
-def worker_pids(run):
-    """Processes serving the first page worker's socket (read from /proc)."""
-    wanted = f"{run}/sockets/page-1.sock"
+def worker_pids(run, which):
+    """Processes listening on a socket of the current generation ending with `which`."""
     pids = []
     for entry in Path("/proc").iterdir():
         try:
             arguments = (entry / "cmdline").read_bytes().split(b"\0")
         except (OSError, ValueError):
             continue
-        if b"serving.worker" in arguments and wanted.encode() in arguments:
+        if b"serving.worker" in arguments and any(
+            a.startswith(str(run).encode()) and a.endswith(which.encode()) for a in arguments
+        ):
             pids.append(int(entry.name))
     return pids
 
 
-def test_a_worker_killed_under_load_loses_no_request_and_comes_back(prod):
-    url, _, run, log = prod
-    failures, done, stop = [], [], threading.Event()
+@pytest.fixture
+def own_prod(built, handbook, portal_metadata, tmp_path):
+    """A production stack of its own, on a copy of the release store (a test that publishes a
+    release must not move the others' `current`)."""
+    store = tmp_path / "releases"
+    shutil.copytree(built.releases, store, symlinks=True)
+    build = tmp_path / "build"
+    build.mkdir()
+    (build / "metadata.json").symlink_to(portal_metadata)
+    (build / "site").symlink_to(handbook / "site")
+    (build / "downloads").symlink_to(built.zip.parent)
+    log = tmp_path / "serve-prod.log"
+    with served_prod(store, build, tmp_path / "run", log) as (url, process):
+        yield url, process, tmp_path / "run", log, store
+
+
+def test_changes_of_state_lose_no_request_and_one_release_answers(own_prod):
+    """Under load, a page worker and then the SQL worker are killed with -9, and a new release
+    is published with SIGHUP: no request fails, every answer names one release, and the new one
+    answers everywhere within 5 seconds of the signal."""
+    url, process, run, log, store = own_prod
+    first = (store / "current").resolve().name
+    answers, failures, stop = [], [], threading.Event()
 
     def load(offset):
         with httpx.Client(timeout=10) as client:
             n = offset
             while not stop.is_set():
                 n += 1
-                # a new filter value every time: past the cache, to the workers
-                response = client.get(url + f"/chuxiong/facilities?name=load-{n}")
-                (done if response.status_code == 200 else failures).append(response.status_code)
+                path = (
+                    f"/chuxiong/facilities?name=load-{n}"  # past every cache, to the workers
+                    if n % 3
+                    else ("/" if n % 2 else "/county/532301")
+                )
+                response = client.get(url + path)
+                if response.status_code != 200:
+                    failures.append((path, response.status_code))
+                answers.append((time.monotonic(), response.headers.get("x-portal-release")))
 
     threads = [threading.Thread(target=load, args=(i * 1_000_000,)) for i in range(4)]
     for thread in threads:
         thread.start()
     try:
         time.sleep(1)
-        [pid] = worker_pids(run)
-        os.kill(pid, signal.SIGKILL)
-        killed = time.monotonic()
-        while time.monotonic() - killed < 5:
-            pids = worker_pids(run)
-            if pids and pids != [pid] and socket_answers(run / "sockets" / "page-1.sock"):
-                break
-            time.sleep(0.05)
-        back = time.monotonic() - killed
-        time.sleep(1)
+        for which in ("-page-1.sock", "-sql.sock"):
+            [pid] = worker_pids(run, which)
+            os.kill(pid, signal.SIGKILL)
+            if which == "-sql.sock":
+                for n in range(6):  # visitor SQL while its worker is down goes elsewhere
+                    answer = httpx.get(url + "/chuxiong.json", params={"sql": f"select {n}"})
+                    assert answer.status_code in (200, 429), answer.status_code
+            time.sleep(2)
+        second = "2099-01-01.1"
+        shutil.copytree(store / first, store / second)
+        (store / ".current.new").symlink_to(second)
+        (store / ".current.new").replace(store / "current")
+        process.send_signal(signal.SIGHUP)
+        signalled = time.monotonic()
+        time.sleep(7)
     finally:
         stop.set()
         for thread in threads:
             thread.join()
     assert failures == []
-    assert len(done) > 20
-    assert back < 5, f"the worker was back after {back:.1f} s"
-    assert "page worker 1 exited" in log.read_text()
-    assert get(prod, "/chuxiong/facilities?name=after-restart").status_code == 200
+    assert {release for _, release in answers} <= {first, second}
+    after = [release for when, release in answers if when > signalled + 5]
+    assert after and set(after) == {second}, "the new release answers everywhere within 5 s"
+    text = log.read_text()
+    assert "page worker 1 exited" in text and "SQL worker exited" in text
+    assert f"now serving release {second}" in text
+
+
+def test_every_spelling_of_a_control_parameter_is_read_once(prod):
+    """nginx and the portal read parameter names alike: encoded names, control parameters in
+    another case and single ones given twice are refused in Chinese by both (the worker's own
+    check is the same list, portal/limits.py)."""
+    from portal import limits
+
+    spellings = []
+    for name in sorted(limits.CONTROL):
+        spellings.append("".join(f"%{ord(c):02X}" for c in name) + "=1")  # percent-encoded
+        spellings.append(name.upper() + "=1")
+        spellings.append(name[:-1] + f"%{ord(name[-1]):02X}=1")
+        if name in limits.SINGLE:
+            spellings.append(f"{name}=1&{name}=2")
+    host, port = prod[0].removeprefix("http://").split(":")
+    for query in spellings:
+        connection = http.client.HTTPConnection(host, int(port), timeout=10)
+        connection.request("GET", f"/chuxiong/facilities?{query}")
+        response = connection.getresponse()
+        text = response.read().decode("utf-8")
+        connection.close()
+        assert response.status == 400, query
+        assert "参数" in text, query
+        assert limits.check("GET", "/chuxiong/facilities", query.encode()).status == 400, query
+    assert get(prod, "/chuxiong/facilities?_size=5&_sort=name").status_code == 200
+
+
+def test_every_canned_query_parameter_is_bounded(prod, portal_metadata):
+    import json
+
+    queries = json.loads(portal_metadata.read_text("utf-8"))["databases"]["chuxiong"]["queries"]
+    names = [
+        (q, p)
+        for q, spec in queries.items()
+        for p in dict.fromkeys(spec.get("params") or re.findall(r":(\w+)", spec["sql"]))
+    ]
+    assert len(names) >= 3
+    for query, parameter in names:
+        answer = get(prod, f"/chuxiong/{query}", params={parameter: "楚" * 200})
+        assert answer.status_code == 400 and "太长" in answer.text, (query, parameter)
+
+
+def test_a_refused_or_cut_export_never_answers_an_empty_or_short_200(prod):
+    refused = get(prod, "/chuxiong.csv", params={"sql": "select randomblob(1e9)"})
+    assert refused.status_code == 400 and "上限" in refused.text
+    assert refused.headers["cache-control"] == "no-store"
+    typo = get(prod, "/chuxiong.csv", params={"sql": "selec 1"})
+    assert typo.status_code == 400 and "拼写" in typo.text
+    long = get(
+        prod,
+        "/chuxiong.csv",
+        params={
+            "sql": "with recursive r(i) as (select 1 union all select i + 1 from r) select i from r"
+        },
+    )
+    assert long.status_code == 200 and long.headers["cache-control"] == "no-store"
+    assert long.text.rstrip().splitlines()[-1].startswith("# 文件不完整")
+    whole = get(prod, "/chuxiong/village_coverage.csv?_stream=1&_size=max&_labels=on")
+    assert whole.status_code == 200 and len(whole.text.splitlines()) > 9000
+    assert "文件不完整" not in whole.text
+    file = get(prod, f"/-/releases/{whole.headers['x-portal-release']}/manifest.json?_size=max")
+    assert file.status_code == 200
+
+
+def test_small_refusals_are_chinese_and_give_nothing_away(prod):
+    assert (
+        get(prod, "/handbook", headers={"Host": "evil.example"}).headers["location"] == "/handbook/"
+    )
+    pragma = get(prod, "/chuxiong.json", params={"sql": "select * from [PRAGMA_database_list]"})
+    assert pragma.status_code == 400 and "/work" not in pragma.text and "/tmp" not in pragma.text
+    report = get(prod, "/-/report", params={"page": "/\t/evil.example/x"})
+    assert (
+        'href="/\t/evil' not in report.text
+        and "evil.example/x" not in report.text.split("mailto")[0]
+    )
+    host, port = prod[0].removeprefix("http://").split(":")
+    for raw, status, words in (
+        (b"GET / HTTP/1.1\r\n\r\n", b"400", "请求有误"),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", b"501", "不支持"),
+    ):
+        with socket.create_connection((host, int(port)), timeout=5) as connection:
+            connection.sendall(raw)
+            data = b""
+            while chunk := connection.recv(65536):
+                data += chunk
+        assert data.split(b" ")[1] == status and words in data.decode("utf-8", "replace")
+    slow = get(
+        prod,
+        "/chuxiong",
+        params={
+            "sql": "with recursive r(i) as (select 1 union all select i + 1 from r) "
+            "select count(*) from r"
+        },
+    )
+    assert "&lt;a" not in slow.text and '<a href="https://docs.datasette' not in slow.text
+
+
+def test_the_sitemap_is_served_from_files_and_other_pages_from_workers(prod):
+    sitemap = get(prod, "/sitemap.xml")
+    paths = re.findall(r"<loc>https?://[^/<]+(/[^<]*)</loc>", sitemap.text)
+    assert len(paths) > 1000
+    for path in paths[:: max(1, len(paths) // 60)]:
+        answer = get(prod, path.replace("&amp;", "&"))
+        assert answer.status_code == 200, path
+        if not path.startswith("/handbook/"):
+            assert answer.headers["x-cache-status"] == "BAKED", path
+            assert "script-src" in answer.headers["content-security-policy"]
+    sorted_page = get(prod, "/chuxiong/facilities?_sort=name")
+    assert sorted_page.headers["x-cache-status"] in ("MISS", "HIT") and "第一页" in sorted_page.text
+
+
+def test_a_full_cache_disk_costs_no_answer(built, handbook, portal_metadata, tmp_path):
+    """The cache has a disk of its own (a 4 MB tmpfs here) and it fills up: every answer still
+    comes, and the log says so once, not once per failed write."""
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(cache)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode()[:200]}")
+    try:
+        build = tmp_path / "build"
+        build.mkdir()
+        (build / "metadata.json").symlink_to(portal_metadata)
+        (build / "site").symlink_to(handbook / "site")
+        (build / "downloads").symlink_to(built.zip.parent)
+        log = tmp_path / "serve-prod.log"
+        with served_prod(
+            built.releases, build, tmp_path / "run", log, extra=("--cache", str(cache))
+        ) as (url, _):
+            with open(cache / "ballast", "wb") as out:
+                out.write(b"\0" * (4 * 1024 * 1024))  # stops at the full disk
+            statuses = [
+                httpx.get(url + f"/chuxiong/facilities?name=full-{n}", timeout=10).status_code
+                for n in range(60)
+            ]
+        assert statuses == [200] * 60
+        text = log.read_text()
+        assert text.count("nginx stops writing its cache") == 1
+        assert text.count("No space left") <= 3
+    finally:
+        subprocess.run(["umount", str(cache)], capture_output=True)
+
+
+def test_the_supervisor_stops_cache_writes_when_the_disk_is_low(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from serving import prod as prod_module
+
+    calls = []
+    supervisor = prod_module.Supervisor.__new__(prod_module.Supervisor)
+    supervisor.layout = SimpleNamespace(cache=tmp_path)
+    supervisor.cache_writes, supervisor.cache_checked = True, 0.0
+    supervisor.current = object()
+    supervisor.configure = lambda generation: calls.append(supervisor.cache_writes)
+    supervisor.nginx = SimpleNamespace(stop=lambda sig: calls.append(sig))
+    free = {"value": 10}
+    monkeypatch.setattr(
+        prod_module.shutil, "disk_usage", lambda path: SimpleNamespace(free=free["value"])
+    )
+    supervisor.check_cache_disk()
+    assert supervisor.cache_writes is False and calls[0] is False
+    supervisor.cache_checked = 0.0
+    free["value"] = 10 * prod_module.CACHE_LOW_BYTES
+    supervisor.check_cache_disk()
+    assert supervisor.cache_writes is True
 
 
 def test_a_client_without_gzip_gets_the_same_page_unpacked(prod):
