@@ -71,9 +71,7 @@ def database_for(datasette, request):
     if release:
         if not RELEASE_ID.match(release):
             raise NotFound("no such release")
-        name = links.CURRENT
-        if release != datasette.portal_served.current:
-            name = "v" + release.replace(".", "-")
+        name = "v" + release.replace(".", "-")
         if name not in datasette.databases:
             raise NotFound("no such release")
         return name
@@ -204,11 +202,7 @@ async def releases_page(datasette, request):
                 for n in RELEASE_FILES
                 if (folder / n).exists()
             ]
-            release["route"] = (
-                "chuxiong"
-                if release["release_id"] == datasette.portal_served.current
-                else "v" + release["release_id"].replace(".", "-")
-            )
+            release["route"] = "v" + release["release_id"].replace(".", "-")
             release["served"] = release["route"] in datasette.databases
             release["changes"] = [c for c in changes if c["release_id"] == release["release_id"]]
             release["corrections"] = [

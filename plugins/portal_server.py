@@ -80,9 +80,11 @@ def get_metadata(datasette, key, database, table):
     default, so no request leaves the site), and for every earlier release's database the
     current one's titles, facets and queries. Computed once: Datasette asks dozens of times
     a page."""
+    # Keyed by the databases served: the first call comes before the releases are added.
+    served = tuple(datasette.databases)
     cached = getattr(datasette, "_portal_metadata", None)
-    if cached is not None:
-        return cached
+    if cached is not None and cached[0] == served:
+        return cached[1]
     cfg = config()
     options = {"maxZoom": cfg.tile_max_zoom, "attribution": cfg.tile_attribution or "无在线底图"}
     if cfg.tile_subdomains:
@@ -106,7 +108,7 @@ def get_metadata(datasette, key, database, table):
         metadata["databases"] = {
             name: current for name in datasette.databases if name.startswith("v2")
         }
-    datasette._portal_metadata = metadata
+    datasette._portal_metadata = (served, metadata)
     return metadata
 
 

@@ -13,7 +13,7 @@ import hashlib
 import re
 import sys
 from pathlib import Path
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import yaml
 from datasette import hookimpl
@@ -25,12 +25,16 @@ if str(ROOT) not in sys.path:
 
 from portal import csp, errors, labels, links  # noqa: E402
 from portal.config import config  # noqa: E402
+from portal.http import CUSTOM_SQL_TIME_MS  # noqa: E402
 
 # The one wording of the disclosure rule (schemas/disclosure_rule.yaml, which also sets the
 # threshold the pipeline applies).
 DISCLOSURE_RULE = yaml.safe_load((ROOT / "schemas" / "disclosure_rule.yaml").read_text("utf-8"))
 
 STATIC = ROOT / "static"
+# Arguments that say how a page is looked at, not which numbers it shows: left out of the
+# address a citation gives.
+NAVIGATION_ARGS = ("_next", "_nofacet", "_timelimit", "_bom", "_dl", "_stream", "_size")
 _static_hashes = {}
 
 
@@ -66,7 +70,10 @@ class Portal:
         self.labels = labels_of(datasette, self.database)
         self.release = self.labels.release
         self.current = labels_of(datasette, links.CURRENT).release
+        # A release's own route (/v2026-12-04-1/...), the current one's included: the page
+        # of a URL that keeps its numbers.
         self.pinned = self.database != links.CURRENT
+        self.is_current = self.release.get("release_id") == self.current.get("release_id")
         self.urls = links.Urls(self.database, self.release.get("release_id"))
         self.table = table
         self.request = request
@@ -129,6 +136,35 @@ class Portal:
         writes a link into some of them)."""
         text = errors.TAG.sub("", str(message))
         return errors.client_message(text) or text
+
+    def fixed_path(self):
+        """This page's address in its release's own route (/v2026-12-04-1/... for a table,
+        row or query; ?release= for a county page): the address to cite, since it keeps
+        showing these numbers after the next release. None for pages that are not data."""
+        if self.request is None:
+            return None
+        release = self.release.get("release_id")
+        if not release:
+            return None
+        path, args = self.request.path, self.request.args
+        kept = [(k, v) for k in args for v in args.getlist(k) if k not in NAVIGATION_ARGS]
+        if path == "/chuxiong" or path.startswith("/chuxiong/"):
+            path = "/v" + release.replace(".", "-") + path[len("/chuxiong") :]
+        elif path.startswith("/county/"):
+            kept = [(k, v) for k, v in kept if k != "release"] + [("release", release)]
+        elif not path.startswith("/v2"):
+            return None
+        return path + ("?" + urlencode(kept) if kept else "")
+
+    def cite_url(self):
+        """The fixed address, absolute when the deployment says where it lives (otherwise the
+        page's script puts the visitor's own origin in front)."""
+        path = self.fixed_path()
+        return (self.config.base_url + path) if path and self.config.base_url else path
+
+    @property
+    def custom_sql_seconds(self):
+        return CUSTOM_SQL_TIME_MS / 1000
 
     def static(self, name):
         return static_url(name)

@@ -499,6 +499,25 @@ def rule_snippet():
     write(BUILD / "handbook-snippets" / "rule.md", disclosure_rule()["rule_zh"])
 
 
+def cite_snippet(env, db):
+    """怎样引用 (--8<-- "cite.md"), with the current release's real id, route and a county of it:
+    the handbook's example is an address that answers."""
+    release = {"release_id": "", "released_on": "", "as_of": "", "sample": True}
+    county = {"code": "532301", "name": "楚雄市"}
+    if db:
+        row = db.execute(
+            "select release_id, released_on, as_of, sample from releases order by rowid desc limit 1"
+        ).fetchone()
+        if row:
+            release = dict(zip(("release_id", "released_on", "as_of", "sample"), row, strict=True))
+        found = db.execute("select county_code, name from counties order by county_code").fetchone()
+        if found:
+            county = {"code": found[0], "name": found[1]}
+    route = "v" + release["release_id"].replace(".", "-")
+    text = env.get_template("cite.md.j2").render(release=release, route=route, county=county)
+    write(BUILD / "handbook-snippets" / "cite.md", text)
+
+
 def banner(env, db):
     """The notice bar of every handbook page (overrides/partials/banner.html): the sample-data
     notice when the data is sample data, the release shown, links to the portal."""
@@ -533,6 +552,7 @@ def main():
     glossary_page(env)
     field_guide_snippet()
     rule_snippet()
+    cite_snippet(env, db)
     banner(env, db)
     print_page(nav_files())
     print(f"wrote {OUT}")

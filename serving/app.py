@@ -2,9 +2,9 @@
 workers, the benchmarks and the tests.
 
 It serves a release (releases/current by default): its database as `chuxiong`,
-and every earlier release's database, read-only, at a route named after it
-(/v2026-11-29-1/...), so that a page cited from an earlier release keeps
-showing that release's numbers. The handbook, the downloads and the portal's
+and every release's database, read-only, at a route named after it
+(/v2026-11-29-1/...), the current one included: a URL copied on the day a
+release is published is the one that keeps showing its numbers after the next. The handbook, the downloads and the portal's
 metadata come from build/ (code artefacts, rebuilt by `make build`).
 """
 
@@ -91,7 +91,7 @@ def make_datasette(store=RELEASES, metadata=BUILD / "metadata.json", settings=No
         settings={**SETTINGS, **(settings or {})},
     )
     ds.add_database(Database(ds, path=str(what.database), is_mutable=False), name=CURRENT)
-    for release_id, path in what.earlier:
+    for release_id, path in ((what.current, what.database), *what.earlier):
         route = release_route(release_id)
         ds.add_database(Database(ds, path=str(path), is_mutable=False), name=route, route=route)
     ds.portal_served = what

@@ -6,6 +6,7 @@ import gzip
 import html as htmllib
 import json
 import re
+import sqlite3
 
 import yaml
 
@@ -274,10 +275,15 @@ def test_offline_copy_has_search_without_a_server(handbook):
     assert "iframe-worker-shim" in (offline / "index.html").read_text("utf-8")
 
 
-def test_the_journalists_page_says_how_to_cite_with_a_release(handbook):
+def test_the_journalists_page_says_how_to_cite_with_a_release(handbook, built):
     html = page(handbook, "data.html")
     assert 'id="怎样引用"' in html
-    assert "?release=" in html and "/v2026-11-29-1/" in html and "版本号" in text_of(html)
+    assert "?release=" in html and "版本号" in text_of(html)
+    release = (
+        sqlite3.connect(built.db).execute("select max(release_id) from releases").fetchone()[0]
+    )
+    route = "/v" + release.replace(".", "-") + "/"
+    assert route in html and "[DS/OL]. 版本 " + release in htmllib.unescape(html)
 
 
 def test_sample_figures_carry_the_notice(handbook):

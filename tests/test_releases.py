@@ -317,6 +317,48 @@ def test_a_page_cited_from_the_first_release_keeps_its_numbers(corrected, portal
     assert asyncio.run(ds.client.get(f"/county/{COUNTY}?release=2001-01-01.1")).status_code == 404
 
 
+def test_the_current_release_is_citable_the_day_it_is_published(corrected, portal_metadata):
+    """On the day a release is published its fixed address already answers, the page offers it
+    under 「引用本页」, and after the next release the same address still shows those numbers."""
+    import asyncio
+    import html
+    import re
+
+    from serving.app import make_datasette, release_route
+
+    site, first, second, _, first_rows, township = corrected
+
+    def served(release):
+        ds = make_datasette(site.store, portal_metadata, release=release)
+        asyncio.run(ds.invoke_startup())
+        return ds
+
+    def cited(ds, path):
+        response = asyncio.run(ds.client.get(path))
+        assert response.status_code == 200, path
+        found = re.search(r'<a class="cite-url" href="([^"]+)"', response.text)
+        return html.unescape(found.group(1)), response.text
+
+    day_one = served(first["release"])
+    address, page = cited(day_one, f"/chuxiong/children_counts?area_code={township}")
+    assert address == f"/{release_route(first['release'])}/children_counts?area_code={township}"
+    assert "[DS/OL]. 版本 " + first["release"] in page
+    as_json = address.replace("/children_counts?", "/children_counts.json?") + "&_shape=array"
+    then = asyncio.run(day_one.client.get(as_json))
+    then_page = cited(day_one, address)[1]
+    assert "即当前版本" in then_page and "<h1>困境儿童人数" in then_page
+
+    later = served(second["release"])
+    now = asyncio.run(later.client.get(as_json))
+    assert now.status_code == 200 and now.json() == then.json()
+    later_page = cited(later, address)[1]
+    assert "您在看历史版本 " + first["release"] in later_page
+    assert "<h1>困境儿童人数" in later_page  # the pinned release's tables keep their titles
+    county_address, _ = cited(later, f"/county/{COUNTY}")
+    assert county_address == f"/county/{COUNTY}?release={second['release']}"
+    assert "即当前版本" in cited(later, county_address)[1]
+
+
 def test_a_new_custody_site_is_not_given_away_by_any_kept_release(tmp_path, portal_metadata):
     """A county adds a custody facility 200 m from a township station whose point release 1
     published. Release 2 withholds the station's point, and so does every kept release: the
