@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8001
 DB := build/chuxiong.db
 
-.PHONY: setup browser nginx serve-prod build data templates checker metadata handbook bake serve test format sample divisions boundaries bench lighthouse clean
+.PHONY: setup browser office nginx serve-prod build data templates checker metadata handbook bake serve test format sample divisions boundaries bench lighthouse clean
 
 setup: $(VENV)/.installed
 
@@ -70,7 +70,12 @@ browser:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			chromium fonts-wqy-microhei >/dev/null)
 
-test: setup browser nginx
+## office: LibreOffice Calc without a display, to open the portal's XLSX as a reader would (tests)
+office:
+	@command -v soffice >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null)
+
+test: setup browser nginx office
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from portal import csp, errors, labels, links  # noqa: E402
+from portal import csp, errors, labels, links, spreadsheets, words  # noqa: E402
 from portal.config import config  # noqa: E402
 from portal.http import CUSTOM_SQL_TIME_MS  # noqa: E402
 
@@ -162,6 +162,25 @@ class Portal:
         path = self.fixed_path()
         return (self.config.base_url + path) if path and self.config.base_url else path
 
+    def export_url(self, url_csv, form):
+        """The same download in another form: /t.csv?x=1 -> /t.xlsx?x=1 (with ?_dl=1)."""
+        path, _, query = url_csv.partition("?")
+        query = "&".join(p for p in query.split("&") if p and not p.startswith("_size="))
+        return path[: -len(".csv")] + "." + form + "?" + (query + "&" if query else "") + "_dl=1"
+
+    def citation(self, title):
+        """「引用本页」's reference, the date cited and the address marked for static/cite.js."""
+        released_on = escape(self.release.get("released_on") or "")
+        return Markup(
+            spreadsheets.citation(
+                title,
+                self.release,
+                Markup("<span data-cite-url>") + escape(self.cite_url()) + Markup("</span>"),
+                Markup("<span data-cite-today>") + released_on + Markup("</span>"),
+                escape,
+            )
+        )
+
     @property
     def custom_sql_seconds(self):
         return CUSTOM_SQL_TIME_MS / 1000
@@ -184,42 +203,9 @@ class Portal:
         return f"mailto:{self.config.contact_email}?subject={quote(subject)}&body={quote(body)}"
 
 
-LOOKUP_NAMES = {
-    "exact": "等于",
-    "not": "不等于",
-    "contains": "包含",
-    "endswith": "结尾是",
-    "startswith": "开头是",
-    "gt": "大于",
-    "gte": "大于或等于",
-    "lt": "小于",
-    "lte": "小于或等于",
-    "like": "匹配（like）",
-    "notlike": "不匹配（not like）",
-    "glob": "通配（glob）",
-    "in": "在其中（逗号分隔）",
-    "notin": "不在其中",
-    "arraycontains": "数组包含",
-    "arraynotcontains": "数组不包含",
-    "date": "日期是",
-    "isnull": "为空值",
-    "notnull": "不为空值",
-    "isblank": "为空",
-    "notblank": "不为空",
-}
-PARAMETER_NAMES = {
-    "year": "年份（留空为最新一年）",
-    "county_code": "县市代码（如 532301，留空为全州）",
-    "unit": "单位简称（如 州民政局）",
-    "q": "搜索词",
-}
-STATUS_NAMES = {
-    "completed": "已完成",
-    "on_track": "按期推进",
-    "lagging": "滞后",
-    "overdue": "逾期未完成",
-    "not_started": "未启动",
-}
+LOOKUP_NAMES = words.INTERFACE["lookups"]
+PARAMETER_NAMES = words.INTERFACE["parameters"]
+STATUS_NAMES = words.INTERFACE["statuses"]
 
 
 async def unit_tasks(datasette, database, code):
@@ -306,9 +292,20 @@ def highlight(text, query):
     return Markup("").join(out)
 
 
+HREF = re.compile(r'href="([^"]+)"')
+
+
+def row_href(markup):
+    """The address of a row page as Datasette wrote it in its Link cell (each key
+    tilde-encoded: a raw key with a dot or Chinese in it would cost a redirect)."""
+    found = HREF.search(str(markup))
+    return Markup(found.group(1)) if found else ""
+
+
 @hookimpl
 def prepare_jinja2_environment(env):
     env.filters["highlight"] = highlight
+    env.filters["row_href"] = row_href
 
 
 @hookimpl

@@ -16,11 +16,13 @@ field starts with a trigger passes through untouched, which is the common case.
 import codecs
 import re
 
+from .words import EXPORTS
+
 TRIGGERS = "=+-@\t\r\uff1d\uff0b\uff0d\uff20"
 NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 TRIGGER_AT_FIELD_START = re.compile(r"(?:^|[,\n])[" + re.escape(TRIGGERS) + "]")
 DELIMITERS = ",\r\n"
-CUT_SHORT = "# 文件不完整：导出在中途因超时或出错而停止，上一行之后的数据没有导出。请缩小范围分次下载，或下载整个数据包。"
+CUT_SHORT = "# " + EXPORTS["cut_short"]
 
 
 def needs_prefix(value):

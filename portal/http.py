@@ -32,10 +32,12 @@ templates are.
 import asyncio
 import html
 import re
+from urllib.parse import parse_qsl, quote, urlencode
 
-from . import csp, exports, limits
-from .csv_safety import CsvDefuser
-from .response_cache import ResponseCache, replay
+from . import csp, exports, labels, limits, spreadsheets, words
+from .config import config
+from .csv_safety import CUT_SHORT, CsvDefuser
+from .response_cache import Entry, ResponseCache, replay
 
 BOM = b"\xef\xbb\xbf"
 CUSTOM_SQL_SLOTS = 1
@@ -49,8 +51,13 @@ SECURITY_HEADERS = [
 ]
 STATIC_FOREVER = b"public, max-age=31536000, immutable"
 LATER_PAGE = re.compile(rb"(^|&)(_next|_sort|_sort_desc)=")
-# /<database>.csv (SQL written by the visitor) and /<database>/<canned query or table>.csv
-EXPORT = re.compile(r"^/(?P<database>[^/]+?)(?:/(?P<name>[^/]+?))?\.csv$")
+# /<database>.csv|.xlsx (SQL written by the visitor), /<database>/<query or table>.csv|.xlsx
+EXPORT = re.compile(r"^/(?P<database>[^/]+?)(?:/(?P<name>[^/]+?))?\.(?P<form>csv|xlsx)$")
+XLSX = b"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SPREADSHEET_SLOTS = 1  # XLSX files built at once per process (each is CPU in a thread)
+SPREADSHEET_QUEUE = 8
+FILES_MAX_BYTES = 24 * 1024 * 1024  # finished XLSX files kept for the next visitor
+FILE_MAX_BYTES = 8 * 1024 * 1024
 
 
 def cache_control(path, status, versioned):
@@ -82,6 +89,15 @@ def where(scope):
     return f"{scope.get('scheme', 'http')}://{host}"
 
 
+def disposition(filename, title=None):
+    """Content-Disposition: an ASCII name for every client, and the Chinese one (RFC 6266)
+    for those that read it."""
+    value = f'attachment; filename="{filename}"'
+    if title:
+        value += "; filename*=UTF-8''" + quote(title, safe="")
+    return [(b"content-disposition", value.encode("latin-1"))]
+
+
 def refusal_page(refusal):
     body = (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
@@ -100,6 +116,9 @@ class PortalHttp:
         self.slots = asyncio.Semaphore(CUSTOM_SQL_SLOTS)
         self.waiting = 0
         self.responses = ResponseCache()
+        self.spreadsheets = asyncio.Semaphore(SPREADSHEET_SLOTS)
+        self.spreadsheets_waiting = 0
+        self.files = ResponseCache(FILES_MAX_BYTES, FILE_MAX_BYTES)
 
     def version(self):
         return getattr(self.datasette, "portal_version", "dev")
@@ -140,7 +159,7 @@ class PortalHttp:
         is_csv = path.endswith(".csv")
         # The time limit is the portal's to set (a visitor's value could only raise or break it).
         query = without(query, (b"_timelimit",))
-        export = EXPORT.match(path) if is_csv else None
+        export = EXPORT.match(path) if is_csv or path.endswith(".xlsx") else None
         if is_csv and b"_stream=" in query:
             query = without(query, (b"_sort", b"_sort_desc", b"_sort_by_desc"))
         if LATER_PAGE.search(query) and "." not in path.rsplit("/", 1)[-1]:
@@ -172,12 +191,12 @@ class PortalHttp:
             finally:
                 self.waiting -= 1
             try:
-                if not (export and await self.export(export, query, send, head)):
+                if not (export and await self.export(export, query, send, head, where(scope))):
                     await self.serve(scope, receive, send, head, etag, is_csv)
             finally:
                 self.slots.release()
             return
-        if export and await self.export(export, query, send, head):
+        if export and await self.export(export, query, send, head, where(scope)):
             return
         key = where(scope) + scope["path"] + "?" + query.decode("latin-1")
         if b"_stream=" in query:
@@ -193,44 +212,197 @@ class PortalHttp:
         recording = self.responses.recording(key, scope, send)
         await self.serve(scope, receive, recording, head, etag, is_csv)
 
-    async def export(self, match, query, send, head):
-        """The CSV of a visitor's SQL or a canned query (portal/exports.py); False for a table,
-        which Datasette exports itself."""
-        database, name = match.group("database"), match.group("name")
+    async def export(self, match, query, send, head, origin):
+        """A download the portal makes itself (portal/exports.py): an XLSX, an Excel CSV, or
+        the CSV of a query. False for the plain CSV of a table, which Datasette streams."""
+        database, name, form = match.group("database"), match.group("name"), match.group("form")
         if database not in self.datasette.databases:
             return False
         args = exports.arguments(query)
+        excel = form == "xlsx" or args.get("_bom") == "1"
         if name is None and "sql" not in args:
             return False
         try:
             found = await exports.query_for(self.datasette, database, name, args)
             if found is None:
-                return False
-            limit = CUSTOM_SQL_TIME_MS if name is None else None
-            columns, rows, truncated = await exports.rows_of(
-                self.datasette, database, *found, limit
-            )
+                if not excel:
+                    return False
+                export = await exports.table_export(
+                    self.datasette,
+                    database,
+                    name,
+                    query.decode("latin-1"),
+                    self.labels(database),
+                    words.INTERFACE["lookups"],
+                )
+                if export is None:
+                    return False
+                if form == "csv":
+                    await self.stream_excel_csv(database, export, send, head)
+                    return True
+                rows = None
+            else:
+                sql, params, canned = found
+                limit = CUSTOM_SQL_TIME_MS if name is None else None
+                columns, rows, truncated = await exports.rows_of(
+                    self.datasette, database, sql, params, limit
+                )
+                export = exports.query_export(name or database, canned, columns, rows, truncated)
+                if form == "csv":
+                    body = exports.csv_bytes(
+                        columns,
+                        rows,
+                        truncated,
+                        self.datasette.setting("max_returned_rows"),
+                        excel,
+                        export.columns if excel else None,
+                    )
+                    filename = f"{name or database}{'-excel' if excel else ''}.csv"
+                    await self.send_file(
+                        send, head, body, b"text/csv; charset=utf-8", filename, args
+                    )
+                    return True
+            await self.send_xlsx(database, export, rows, query, send, head, origin)
         except exports.Refused as refused:
             await self.refuse(
                 send, limits.Refusal(refused.status, refused.zh, refused.original), head
             )
-            return True
-        bom = args.get("_bom") == "1"
-        body = exports.csv_bytes(
-            columns, rows, truncated, self.datasette.setting("max_returned_rows"), bom
+        return True
+
+    def labels(self, database):
+        return getattr(self.datasette, "portal_labels", {}).get(database) or labels.Labels()
+
+    def about(self, database, export, rows_count, query, origin):
+        """The 说明 sheet's lines: what, which conditions, which release, where from."""
+        release = self.labels(database).release
+        route = "/v" + (release.get("release_id") or "").replace(".", "-")
+        kept = [
+            (k, v)
+            for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+            if k not in ("_bom", "_dl", "_stream", "_timelimit", "_nofacet", "_size", "_next")
+        ]
+        path = f"{route}/{export.name}" if export.name != database else route
+        base = config().base_url or origin
+        url = base + path + ("?" + urlencode(kept) if kept else "")
+        words_about = words.EXPORTS["about"]
+        lines = [("title", export.title)]
+        if export.description:
+            lines.append(("description", export.description))
+        lines += [
+            ("conditions", export.conditions or words_about["no_conditions"]),
+            ("rows", rows_count),
+            ("release", release.get("release_id")),
+            ("released_on", release.get("released_on")),
+            ("as_of", release.get("as_of")),
+            ("source", url),
+            ("publisher", words.EXPORTS["publisher"]),
+            ("licence", words.EXPORTS["licence"]),
+            ("citation", spreadsheets.citation(export.title, release, url)),
+        ]
+        if any(c.name == "status" for c in export.columns) and export.table:
+            lines.append(("suppressed", words_about["suppressed_text"]))
+        if str(release.get("sample")).lower() in ("1", "true"):
+            lines.insert(0, ("sample", words_about["sample_text"]))
+        return lines
+
+    async def send_xlsx(self, database, export, rows, query, send, head, origin):
+        """Build the XLSX (one at a time per process, in a thread: the event loop keeps
+        answering others) or send the one built for the same URL before."""
+        key = f"{origin}|{database}|{export.name}|{query.decode('latin-1')}"
+        kept = self.files.get(key)
+        if kept is None:
+            if self.spreadsheets_waiting >= SPREADSHEET_QUEUE:
+                raise exports.Refused(503, words.EXPORTS["busy"], "too many downloads at once")
+            self.spreadsheets_waiting += 1
+            try:
+                await self.spreadsheets.acquire()
+            finally:
+                self.spreadsheets_waiting -= 1
+            try:
+                kept = self.files.get(key)
+                if kept is None:
+                    body = await self.build_xlsx(database, export, rows, query, origin)
+                    self.files.put(key, Entry(200, [], body))
+                    kept = self.files.get(key)
+            finally:
+                self.spreadsheets.release()
+        release = self.labels(database).release.get("release_id") or ""
+        await self.send_file(
+            send,
+            head,
+            kept.body,
+            XLSX,
+            f"{export.name}-{release}.xlsx",
+            {"_dl": "1"},
+            f"{export.title}-{release}.xlsx",
         )
-        filename = f"{name or database}{'-excel' if bom else ''}.csv"
+
+    async def build_xlsx(self, database, export, rows, query, origin):
+        writer = spreadsheets.XlsxWriter(export.columns)
+        if rows is not None:  # a query's result, already read
+            await asyncio.to_thread(writer.append_all, [tuple(r) for r in rows])
+            total = len(rows)
+            if export.truncated:
+                writer.note(exports.WORDING["incomplete"].format(limit=f"{total:,}"))
+        else:
+            total = await exports.count(self.datasette, database, export)
+            if total > exports.XLSX_MAX_ROWS:
+                raise exports.Refused(
+                    400,
+                    exports.WORDING["too_many_rows"].format(
+                        rows=f"{total:,}", limit=f"{exports.XLSX_MAX_ROWS:,}"
+                    ),
+                    f"{total} rows: more than an XLSX download may hold",
+                )
+            async for page in exports.pages(self.datasette, database, export, total):
+                await asyncio.to_thread(writer.append_all, page)
+        return await asyncio.to_thread(
+            writer.finish, self.about(database, export, writer.rows, query, origin)
+        )
+
+    async def stream_excel_csv(self, database, export, send, head):
+        """The Excel CSV of a table, page by page: Chinese headers, codes as text."""
+        total = await exports.count(self.datasette, database, export)
+        most = exports.most_rows_of_csv()
         headers = [
             (b"content-type", b"text/csv; charset=utf-8"),
+            (b"cache-control", b"no-store"),
+            (b"x-portal-release", self.release().encode()),
+            *SECURITY_HEADERS,
+            *disposition(f"{export.name}-excel.csv", f"{export.title}-excel.csv"),
+        ]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        if head:
+            await send({"type": "http.response.body", "body": b""})
+            return
+        await send(
+            {
+                "type": "http.response.body",
+                "body": exports.excel_csv_header(export),
+                "more_body": True,
+            }
+        )
+        try:
+            async for page in exports.pages(self.datasette, database, export, most):
+                body = exports.excel_csv_rows(export, page)
+                await send({"type": "http.response.body", "body": body, "more_body": True})
+            tail = exports.incomplete_line(most) if total > most else b""
+        except exports.Refused:
+            tail = ("\r\n" + CUT_SHORT + "\r\n").encode("utf-8")
+        await send({"type": "http.response.body", "body": tail})
+
+    async def send_file(self, send, head, body, content_type, filename, args, title=None):
+        headers = [
+            (b"content-type", content_type),
             (b"content-length", str(len(body)).encode()),
             (b"cache-control", b"no-store"),
+            (b"x-portal-release", self.release().encode()),
             *SECURITY_HEADERS,
         ]
         if args.get("_dl"):
-            headers.append((b"content-disposition", f'attachment; filename="{filename}"'.encode()))
+            headers += disposition(filename, title)
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": b"" if head else body})
-        return True
 
     async def refuse(self, send, refusal, head=False):
         body = refusal_page(refusal)

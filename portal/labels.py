@@ -7,9 +7,12 @@ when the server starts: it never changes while served.
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup, escape
+
+from .words import INTERFACE
 
 
 @dataclass
@@ -62,14 +65,16 @@ def load(conn):
         except Exception:  # a table this database does not have
             return []
 
-    for table, column, title, description, categories in rows(
-        "select table_name, column_name, title, description, categories from _columns"
+    for table, column, title, description, categories, kind in rows(
+        "select table_name, column_name, title, description, categories, type from _columns"
     ):
         labels.columns[(table, column)] = {
             "title": title,
+            "type": kind,
             "description": description,
             "categories": json.loads(categories) if categories else None,
         }
+    label_views(labels, rows)
     labels.counties = dict(rows("select county_code, name from counties"))
     labels.townships = {
         code: (name, county)
@@ -104,6 +109,29 @@ def load(conn):
     ]
     labels.release = labels.releases[-1] if labels.releases else {}
     return labels
+
+
+def label_views(labels, rows):
+    """A view's columns take the titles of the same columns of the tables (or views) it reads,
+    in the order its SQL names them: the schemas describe tables, and a view should not show
+    a visitor its columns' API names."""
+    views = rows("select name, sql from sqlite_master where type = 'view' order by rowid")
+    for _ in range(2):  # a view that reads a view
+        for view, sql in views:
+            sources = re.findall(r"\b(?:from|join)\s+[\[\"`]?(\w+)", sql or "", re.IGNORECASE)
+            for (column,) in rows(f"select name from pragma_table_info('{view}')"):
+                if (view, column) in labels.columns:
+                    continue
+                for source in sources:
+                    if (source, column) in labels.columns:
+                        labels.columns[(view, column)] = labels.columns[(source, column)]
+                        break
+    for view, titles in INTERFACE["view_columns"].items():
+        for column, title in titles.items():
+            labels.columns.setdefault(
+                (view, column),
+                {"title": title, "type": "any", "description": None, "categories": None},
+            )
 
 
 def link(href, text, title=None):

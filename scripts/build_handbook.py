@@ -24,6 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from pipeline.paths import BUILD, DATA, DATABASE  # noqa: E402
+from portal.spreadsheets import citation  # noqa: E402
 
 DOCS = ROOT / "docs"
 OUT = DOCS / "reference"
@@ -514,7 +515,14 @@ def cite_snippet(env, db):
         if found:
             county = {"code": found[0], "name": found[1]}
     route = "v" + release["release_id"].replace(".", "-")
-    text = env.get_template("cite.md.j2").render(release=release, route=route, county=county)
+    example = citation(
+        f"{county['name']}困境儿童保障数据",
+        release,
+        f"https://（门户网址）/county/{county['code']}?release={release['release_id']}",
+    )
+    text = env.get_template("cite.md.j2").render(
+        release=release, route=route, county=county, example=example
+    )
     write(BUILD / "handbook-snippets" / "cite.md", text)
 
 

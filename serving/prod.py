@@ -54,7 +54,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 SQL_RATE = "2r/s"
-SQL_BURST = 5
+SQL_BURST = 8
+SQL_DELAY = 3  # answered at once; the rest of the burst waits its turn
 EXPORT_RATE = "5r/s"
 RESTART_CHECK_SECONDS = 0.1
 DRAIN_SECONDS = 35  # longer than nginx's proxy_read_timeout: the old workers' last answers
@@ -298,6 +299,7 @@ def write_nginx_config(
         single=sorted(limits.SINGLE),
         sql_rate=SQL_RATE,
         sql_burst=SQL_BURST,
+        sql_delay=SQL_DELAY,
         export_rate=EXPORT_RATE,
         page_sockets=page_sockets,
         sql_socket=sql_socket,

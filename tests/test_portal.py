@@ -5,6 +5,7 @@ CSV that spreadsheets cannot run, the catalogue, releases."""
 import asyncio
 import base64
 import contextlib
+import csv
 import hashlib
 import html
 import io
@@ -93,6 +94,7 @@ def english_words(page):
     data (a visitor's search term, a table's API name in a tooltip is fine)."""
     allowed = {
         "CSV",
+        "XLSX",
         "JSON",
         "SQL",
         "SQLite",
@@ -217,7 +219,7 @@ def test_search_groups_results_with_links_and_marks(ds):
     assert "<h2" in page and "服务机构" in page
     assert "<mark>工作站</mark>" in page
     assert re.search(r'href="/chuxiong/facilities/532\d{3}-F\d+"', page)
-    assert "/handbook/search.html?q=" in page
+    assert "/handbook/index.html?q=" in page  # the handbook opens its search with the words
     assert "select" not in visible_text(page).lower()  # no SQL on the page
     assert "/chuxiong/search?q=" in page  # but the query behind it is one click away
     assert "没有找到" in get(ds, "/search?q=不存在的词语").text
@@ -536,3 +538,137 @@ def test_a_page_sent_again_is_the_same_page_and_compressed_when_asked(ds):
     assert "content-encoding" not in again.headers
     assert again.headers["etag"] == first.headers["etag"]
     assert again.headers["content-security-policy"] == first.headers["content-security-policy"]
+
+
+def export_links(page):
+    """The download links of a page's export line(s)."""
+    found = []
+    for line in re.findall(r'<p class="export-links">(.*?)</p>', page, re.S):
+        found += [html.unescape(h) for h in re.findall(r'href="([^"]+)"', line)]
+    return found
+
+
+def every_table(ds):
+    db = ds.get_database("chuxiong")
+
+    async def names():
+        hidden = set(await db.hidden_table_names())
+        return [t for t in await db.table_names() if t not in hidden] + await db.view_names()
+
+    return asyncio.run(names())
+
+
+def test_every_download_of_every_table_is_complete(ds):
+    """Every table and view page, unfiltered: each export link answers 200 with every row
+    (XLSX and Excel CSV included), and the XLSX's first sheet has one row per row."""
+    import openpyxl
+
+    db = ds.get_database("chuxiong")
+    for table in every_table(ds):
+        page = get(ds, f"/chuxiong/{table}")
+        assert page.status_code == 200, table
+        links = export_links(page.text)
+        assert any(".xlsx" in link for link in links), table
+        rows = asyncio.run(db.execute(f"select count(*) from [{table}]")).rows[0][0]
+        for link in links:
+            answer = get(ds, link)
+            assert answer.status_code == 200, link
+            assert "文件不完整" not in answer.content.decode("utf-8", "replace"), link
+            if ".xlsx" in link:
+                book = openpyxl.load_workbook(io.BytesIO(answer.content), read_only=True)
+                assert book.sheetnames == ["数据", "说明"], link
+                assert sum(1 for _ in book["数据"].iter_rows()) == rows + 1, link
+            elif "_stream=on" in link:
+                text = answer.content.decode("utf-8-sig")
+                assert len(list(csv.reader(io.StringIO(text)))) == rows + 1, link
+
+
+def test_every_download_of_every_canned_query_answers(ds):
+    queries = yaml.safe_load((ROOT / "metadata.yml").read_text("utf-8"))["databases"]["chuxiong"][
+        "queries"
+    ]
+    for name in queries:
+        page = get(ds, f"/chuxiong/{name}")
+        assert page.status_code == 200, name
+        for link in export_links(page.text):
+            answer = get(ds, link)
+            assert answer.status_code == 200, link
+            if ".xlsx" in link:
+                assert answer.headers["content-type"].startswith("application/vnd.openxml"), link
+
+
+def libreoffice_round_trip(tmp_path, content, name):
+    """The file opened and saved again by LibreOffice (headless), as a reader's office
+    program would: what it kept is what openpyxl reads back."""
+    import shutil
+    import subprocess
+
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    assert office, "LibreOffice is installed by `make test` (make office)"
+    source = tmp_path / name
+    source.write_bytes(content)
+    out = tmp_path / "out"
+    profile = tmp_path / "profile"
+    subprocess.run(
+        [
+            office,
+            f"-env:UserInstallation=file://{profile}",
+            "--headless",
+            "--convert-to",
+            "xlsx",
+            "--outdir",
+            str(out),
+            str(source),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return out / (source.stem + ".xlsx")
+
+
+def test_the_xlsx_opens_in_libreoffice_with_chinese_headers_text_codes_and_number_counts(
+    ds, tmp_path
+):
+    import openpyxl
+
+    counts = get(ds, "/chuxiong/children_counts.xlsx?year=2024&level=county&_dl=1")
+    assert counts.status_code == 200
+    assert "filename*=UTF-8''" in counts.headers["content-disposition"]
+    villages = get(ds, "/chuxiong/village_coverage.xlsx?year=2024&_dl=1")
+    for response, name in ((counts, "counts.xlsx"), (villages, "villages.xlsx")):
+        book = openpyxl.load_workbook(libreoffice_round_trip(tmp_path, response.content, name))
+        sheet = book["数据"]
+        header = [c.value for c in sheet[1]]
+        assert all(re.search(r"[\u4e00-\u9fff]", h) for h in header), header
+        rows = [dict(zip(header, r, strict=True)) for r in sheet.iter_rows(2, values_only=True)]
+        if name == "counts.xlsx":
+            assert {r["区划代码"] for r in rows} >= {"532301", "532328"}
+            assert all(isinstance(r["人数"], int) for r in rows if r["状态"] == "公布")
+            assert all(r["人数"] is None for r in rows if r["状态"] == "隐藏")
+            assert {r["层级"] for r in rows} == {"县市"}
+        else:
+            codes = [r["村（居）委会代码"] for r in rows]
+            assert all(isinstance(c, str) and len(c) == 12 for c in codes), codes[:3]
+            assert len(rows) == 1106
+        about = [r for r in book["说明"].iter_rows(values_only=True) if r[0]]
+        labels = {r[0]: r[1] for r in about}
+        assert labels["数据版本"] and labels["许可"].startswith("知识共享署名")
+        assert "/v" in labels["来源（固定网址）"] and "[DS/OL]" in labels["引用"]
+        assert "示例数据" in labels["注意"]
+
+
+def test_the_excel_csv_has_chinese_headers_and_codes_excel_keeps_as_text(ds):
+    answer = get(ds, "/chuxiong/village_coverage.csv?year=2024&_stream=on&_bom=1&_dl=1")
+    text = answer.content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert rows[0][:3] == ["年份", "村（居）委会代码", "村（居）委会名称"]
+    assert re.fullmatch(r'="\d{12}"', rows[1][1])
+    plain = get(ds, "/chuxiong/village_coverage.csv?year=2024&_stream=on").text
+    assert plain.startswith("year,village_code")
+
+
+def test_an_xlsx_of_a_query_that_fails_is_a_chinese_400(ds):
+    answer = get(ds, "/chuxiong.xlsx?sql=select+*+from+nosuch")
+    assert answer.status_code == 400 and "表" in answer.text
+    assert get(ds, "/chuxiong/nosuch.xlsx").status_code == 404

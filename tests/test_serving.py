@@ -32,7 +32,13 @@ def prod(built, handbook, portal_metadata, tmp_path_factory):
     build.mkdir()
     (build / "metadata.json").symlink_to(portal_metadata)
     (build / "site").symlink_to(handbook / "site")
-    (build / "downloads").symlink_to(built.zip.parent)
+    downloads = build / "downloads"
+    downloads.mkdir()
+    (downloads / built.zip.name).symlink_to(built.zip)
+    # What `make handbook` and `make checker` add beside it (the checker's wheels come from
+    # PyPI, so a stand-in here: the test is that the release page's links reach the file).
+    shutil.make_archive(str(downloads / "handbook-offline"), "zip", handbook / "offline")
+    (downloads / "chuxiong-checker.zip").write_bytes(b"PK\x05\x06" + b"\0" * 18)
     subprocess.run(
         [
             sys.executable,
@@ -429,3 +435,36 @@ def test_a_client_without_gzip_gets_the_same_page_unpacked(prod):
     assert "content-encoding" not in plain.headers
     assert packed.headers["content-encoding"] == "gzip"
     assert plain.text == packed.text and "任务" in plain.text
+
+
+def test_every_link_and_download_of_the_main_pages_answers_through_serve_prod(prod):
+    """A reader's walk through serve-prod: the home page, the list of tables, every table and
+    canned query page, a county page and the releases page; every link each offers (pages,
+    downloads in every form, the handbook, release files) answers 200, one after another as a
+    link checker would ask (the export rate limit slows such a walk down, never refuses it)."""
+    import html as htmllib
+    from urllib.parse import urljoin, urlsplit
+
+    base = prod[0]
+    client = httpx.Client(timeout=60)
+    home = client.get(base + "/").text
+    database = client.get(base + "/chuxiong").text
+    pages = ["/", "/chuxiong", "/-/releases", "/county/532301", "/map", "/search?q=姚安"]
+    pages += sorted(
+        {htmllib.unescape(h) for h in re.findall(r'href="(/chuxiong/[a-z_]+)"', database + home)}
+    )
+    checked, failures = {}, []
+    for page in pages:
+        answer = client.get(base + page)
+        assert answer.status_code == 200, page
+        for href in re.findall(r'href="([^"#]+)', answer.text):
+            target = urljoin(base + page, htmllib.unescape(href))
+            if urlsplit(target).netloc != urlsplit(base).netloc or target in checked:
+                continue
+            status = client.get(target).status_code
+            checked[target] = status
+            if status != 200:
+                failures.append((page, target, status))
+    downloads = [t for t in checked if re.search(r"\.(xlsx|csv)(\?|$)|_stream=on", t)]
+    assert len(downloads) > 100 and any(".xlsx" in t for t in downloads)
+    assert failures == [], "\n".join(map(str, failures))
