@@ -16,6 +16,7 @@ from pathlib import Path
 import jieba
 import sqlite_utils
 
+from . import place_names
 from .paths import SOURCES
 
 SQL_TYPES = {
@@ -261,6 +262,7 @@ def build(data_dir, package_names, path, ticker=None):
             for columns in indexes:
                 db[table].create_index(columns)
         add_search(db)
+        place_names.add(db)
         db.conn.executescript(VIEWS_FILE.read_text(encoding="utf-8"))
     db.execute("ANALYZE")
     db.vacuum()

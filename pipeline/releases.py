@@ -145,6 +145,7 @@ def same_files(old_dir, new_dir, packages):
 # pipeline does ends up in the packages, which are compared byte for byte.
 BUILDER_FILES = (
     "pipeline/database.py",
+    "pipeline/place_names.py",
     "pipeline/views.sql",
     "pipeline/downloads.py",
     "pipeline/templates/download_readme.md",

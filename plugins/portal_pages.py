@@ -110,12 +110,38 @@ async def county(datasette, request):
     return await page(datasette, request, "county.html", {"county": data}, database=name)
 
 
+async def village(datasette, request):
+    code = request.url_vars["code"]
+    name = database_for(datasette, request)
+    found = datasette.portal_labels[name]
+    if code not in found.villages:
+        raise NotFound("no such village")
+    db = datasette.get_database(name)
+    urls = links.Urls(name, found.release.get("release_id"))
+    data = await cached(
+        datasette, ("village", name, code), lambda: figures.village(db, found, urls, code)
+    )
+    return await page(datasette, request, "village.html", {"village": data}, database=name)
+
+
 async def search(datasette, request):
     text = (request.args.get("q") or "").strip()[:40]
     db = datasette.get_database(links.CURRENT)
     urls = links.Urls()
     groups = await cached(datasette, ("search", text), lambda: figures.search(db, text, urls))
-    return await page(datasette, request, "search.html", {"q": text, "groups": groups})
+    related = figures.synonyms(text)
+    instead = None
+    if not groups and related:
+        instead = related[0]["term"]
+        groups = await cached(
+            datasette, ("search", instead), lambda: figures.search(db, instead, urls)
+        )
+    return await page(
+        datasette,
+        request,
+        "search.html",
+        {"q": text, "groups": groups, "related": related, "instead": instead},
+    )
 
 
 async def map_page(datasette, request):
@@ -358,6 +384,7 @@ def register_routes():
     return [
         (r"^/$", home),
         (r"^/county/(?P<code>\d{6})$", county),
+        (r"^/village/(?P<code>\d{12})$", village),
         (r"^/search$", search),
         (r"^/map$", map_page),
         (r"^/-/boundaries\.geojson$", boundaries),

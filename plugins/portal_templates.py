@@ -150,7 +150,7 @@ class Portal:
         kept = [(k, v) for k in args for v in args.getlist(k) if k not in NAVIGATION_ARGS]
         if path == "/chuxiong" or path.startswith("/chuxiong/"):
             path = "/v" + release.replace(".", "-") + path[len("/chuxiong") :]
-        elif path.startswith("/county/"):
+        elif path.startswith(("/county/", "/village/")):
             kept = [(k, v) for k, v in kept if k != "release"] + [("release", release)]
         elif not path.startswith("/v2"):
             return None
@@ -293,6 +293,16 @@ def highlight(text, query):
 
 
 HREF = re.compile(r'href="([^"]+)"')
+DIALABLE = re.compile(r"[0-9][0-9\-]{2,19}")
+
+
+def phone(number):
+    """A telephone number a phone can dial, as a tel: link; anything else (a sample number
+    made undialable, a note) as plain text."""
+    text = str(number or "").strip()
+    if DIALABLE.fullmatch(text):
+        return Markup('<a href="tel:{}">{}</a>').format(text.replace("-", ""), text)
+    return escape(text)
 
 
 def row_href(markup):
@@ -306,6 +316,7 @@ def row_href(markup):
 def prepare_jinja2_environment(env):
     env.filters["highlight"] = highlight
     env.filters["row_href"] = row_href
+    env.filters["phone"] = phone
 
 
 @hookimpl

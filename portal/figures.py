@@ -9,7 +9,7 @@ import datetime
 import re
 from collections import defaultdict
 
-from . import charts, maps
+from . import charts, maps, words
 
 STATUS_ORDER = ("overdue", "lagging", "not_started", "on_track", "completed")
 CHOSEN, OTHER = "cumulative", "annual_increment"
@@ -474,13 +474,84 @@ SEARCHES = [
 SEARCH_LIMIT = 20
 
 
+PLACE_SEARCHES = [
+    (
+        "counties",
+        "县市",
+        "select county_code as key, name as title, '楚雄彝族自治州' as detail from counties "
+        "where instr(name, :text) > 0 order by county_code",
+    ),
+]
+PINYIN = re.compile(r"[a-z]{2,30}")
+PLACE_TITLES = {"county": ("counties", "县市"), "township": ("townships", "乡镇")}
+PLACE_TITLES["village"] = ("villages", "村（居）委会")
+
+
+async def places_by_pinyin(db, text):
+    """Counties, townships and villages whose name's pinyin or initials start with what was
+    typed (pipeline/place_names.py): a key range on an index, however many villages."""
+    key = re.sub(r"[\s']", "", text.lower())
+    if not PINYIN.fullmatch(key):
+        return []
+    found = await rows(
+        db,
+        "select kind, code, min(length(key)) as closeness from _place_names "
+        "where key >= :k and key < :k || '{' group by kind, code "
+        "order by case kind when 'county' then 0 when 'township' then 1 else 2 end, "
+        "closeness, code limit 61",
+        {"k": key},
+    )
+    groups = []
+    for kind, (group, title) in PLACE_TITLES.items():
+        codes = [r["code"] for r in found if r["kind"] == kind]
+        if not codes:
+            continue
+        items = await place_items(db, kind, codes[:SEARCH_LIMIT])
+        groups.append(
+            {"kind": group, "title": title, "more": len(codes) > SEARCH_LIMIT, "items": items}
+        )
+    return groups
+
+
+async def place_items(db, kind, codes):
+    marks = ", ".join(f":c{i}" for i in range(len(codes)))
+    params = {f"c{i}": code for i, code in enumerate(codes)}
+    sql = {
+        "county": "select county_code as key, name as title, '楚雄彝族自治州' as detail "
+        f"from counties where county_code in ({marks})",
+        "township": "select t.township_code as key, t.name as title, c.name as detail, "
+        "t.county_code as county from townships t join counties c on c.county_code = "
+        f"t.county_code where t.township_code in ({marks})",
+        "village": "select v.village_code as key, v.name as title, c.name || t.name as detail, "
+        "v.township_code as township, v.county_code as county from villages v "
+        "join townships t on t.township_code = v.township_code "
+        f"join counties c on c.county_code = v.county_code where v.village_code in ({marks})",
+    }[kind]
+    found = {r["key"]: r for r in await rows(db, sql, params)}
+    return [found[c] for c in codes if c in found]
+
+
+def synonyms(text):
+    """The entries of portal/synonyms.yaml a search text calls up."""
+    text = (text or "").strip()
+    if len(text) < 2:
+        return []
+    return [
+        entry
+        for entry in words.SYNONYMS
+        if any(word in text or text in word for word in entry["words"] + [entry["term"]])
+    ]
+
+
 def href(kind, item, urls):
+    if kind == "counties":
+        return urls.county(item["key"])
     if kind == "facilities":
         return urls.facility(item["key"])
     if kind == "townships":
         return urls.township(item["key"], item["county"])
     if kind == "villages":
-        return urls.township(item["township"], item["county"])
+        return urls.village(item["key"])
     if kind == "tasks":
         return urls.task(item["key"])
     if kind == "units":
@@ -491,24 +562,35 @@ def href(kind, item, urls):
 
 
 async def search(db, text, urls):
-    """Results grouped by kind, each a link, with the words found marked."""
+    """Results grouped by kind (places first), each a link, with the words found marked; a
+    text in Latin letters is read as the pinyin or initials of a place's name."""
+    groups = await places_by_pinyin(db, text)
     expression = match_expression(text)
     if expression is None:
-        return []
-    groups = []
+        return with_links(groups, urls)
+    for kind, title, sql in PLACE_SEARCHES:
+        found = await rows(db, f"{sql} limit {SEARCH_LIMIT + 1}", {"text": text})
+        if found:
+            groups.append(group(kind, title, found))
     for kind, title, sql in SEARCHES:
         found = await rows(db, f"{sql} limit {SEARCH_LIMIT + 1}", {"q": expression})
         if found:
-            groups.append(
-                {
-                    "kind": kind,
-                    "title": title,
-                    "more": len(found) > SEARCH_LIMIT,
-                    "items": [
-                        {**item, "href": href(kind, item, urls)} for item in found[:SEARCH_LIMIT]
-                    ],
-                }
-            )
+            groups.append(group(kind, title, found))
+    return with_links(groups, urls)
+
+
+def group(kind, title, found):
+    return {
+        "kind": kind,
+        "title": title,
+        "more": len(found) > SEARCH_LIMIT,
+        "items": found[:SEARCH_LIMIT],
+    }
+
+
+def with_links(groups, urls):
+    for g in groups:
+        g["items"] = [{**item, "href": href(g["kind"], item, urls)} for item in g["items"]]
     return groups
 
 
@@ -548,3 +630,46 @@ async def nearest(db, township_code=None, point=None, limit=10):
         key=lambda item: item[1],
     )
     return ranked[:limit], point, how
+
+
+async def village(db, labels, urls, code):
+    """A village's page: has it a 儿童之家 and a 儿童福利督导员, year by year; the nearest
+    services (from its township's service station, else its county seat); whom to call."""
+    name, township, county = labels.villages[code]
+    history = await rows(
+        db,
+        "select year, has_childrens_home, home_year_opened, supervisors from village_coverage "
+        "where village_code = :c order by year",
+        {"c": code},
+    )
+    contact = await rows(
+        db,
+        "select contact_name, phone from county_contacts where county_code in (:county, '532300') "
+        "order by county_code = :county desc limit 1",
+        {"county": county},
+    )
+    near, point, how = await nearest(db, township_code=township, limit=5)
+    neighbours = await rows(
+        db,
+        "select v.village_code, v.name, vc.has_childrens_home, vc.supervisors "
+        "from villages v join village_coverage vc on vc.village_code = v.village_code "
+        "and vc.year = (select max(year) from village_coverage) "
+        "where v.township_code = :t and v.village_code != :c order by v.village_code",
+        {"t": township, "c": code},
+    )
+    return {
+        "code": code,
+        "name": name,
+        "township_code": township,
+        "township": labels.townships.get(township, ("",))[0],
+        "county_code": county,
+        "county": labels.counties.get(county, ""),
+        "history": history,
+        "now": history[-1] if history else None,
+        "near": near,
+        "how": how,
+        "contact": contact[0] if contact else None,
+        "neighbours": [{**n, "href": urls.village(n["village_code"])} for n in neighbours],
+        "county_href": urls.county(county),
+        "township_href": urls.township(township, county),
+    }

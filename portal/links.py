@@ -40,6 +40,9 @@ class Urls:
     def township(self, code, county):
         return self.county(county, f"t{code}")
 
+    def village(self, code):
+        return self._pin(f"/village/{code}")
+
     def unit(self, code):
         return self.row("units", code)
 
@@ -90,8 +93,7 @@ def table_cell(labels, urls, table, column, value, row):
     if column in ("village_code", "village_name"):
         code = text if column == "village_code" else get(row, "village_code")
         if code in labels.villages:
-            _, township, county = labels.villages[code]
-            return link(urls.township(township, county), text, labels.villages[code][0])
+            return link(urls.village(code), text, labels.villages[code][0])
     if column == "area_code" and get(row, "level"):
         return area_link(labels, urls, get(row, "level"), text, text)
     if column == "area_name" and get(row, "level") and get(row, "area_code"):
@@ -164,8 +166,7 @@ def query_cell(labels, urls, column, value, row):
             labels, urls, "county" if len(str(code)) == 6 else "township", str(code), text
         )
     if kind == "village" and str(code) in labels.villages:
-        _, township, county = labels.villages[str(code)]
-        return link(urls.township(township, county), text)
+        return link(urls.village(str(code)), text)
     if kind == "unit":
         return link(urls.unit(code), text)
     if kind == "facility":

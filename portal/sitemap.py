@@ -3,7 +3,7 @@
 One list, used twice: /sitemap.xml, and scripts/bake_pages.py, which renders every one of
 these pages at release time into files nginx serves directly (a full crawl of the sitemap
 then never reaches a portal worker). Pages whose content depends on nothing but the
-release: home, map, search, releases, every county, every table's first page, every canned
+release: home, map, search, releases, every county and village, every table's first page, every canned
 query with its default parameters, the row page of every place, facility, task, unit and
 reference entry people look up, and the handbook.
 """
@@ -42,6 +42,10 @@ async def paths(datasette, handbook=None):
     out = list(PAGES)
     counties = await db.execute("select county_code from counties order by county_code")
     out += [f"/county/{r[0]}" for r in counties.rows]
+    villages = await db.execute(
+        "select village_code from villages order by village_code", page_size=None
+    )
+    out += [f"/village/{r[0]}" for r in villages.rows]
     out.append(f"/{links.CURRENT}")
     hidden = set(await db.hidden_table_names())
     tables = [t for t in await db.table_names() if t not in hidden and not t.startswith("_")]

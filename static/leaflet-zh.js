@@ -50,6 +50,11 @@
     L.Control.Attribution.prototype.options.prefix = false;
     L.Control.Zoom.prototype.options.zoomInTitle = "放大";
     L.Control.Zoom.prototype.options.zoomOutTitle = "缩小";
+    // A marker is focusable (keyboard users open its pop-up), so its image needs a name, not
+    // the empty alt that also marks it as decoration.
+    L.Marker.addInitHook(function () {
+      if (!this.options.alt) this.options.alt = this.options.title || "服务机构的位置";
+    });
     const bindPopup = L.Layer.prototype.bindPopup;
     L.Layer.prototype.bindPopup = function (content, options) {
       const known = typeof content === "string" && content.startsWith('<dl class="cluster-map-dl"') && labels();

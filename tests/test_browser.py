@@ -24,10 +24,13 @@ FLAGS = [
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1280, "height": 900}
 # One page of every kind a visitor reaches.
+IMPACTS = ("minor", "moderate", "serious", "critical")  # every level counts
 PAGE_TYPES = [
     "/",
     "/county/532329",
     "/search?q=孤儿",
+    "/search?q=改嫁",
+    "/village/532329101001",
     "/map",
     "/-/releases",
     "/-/report",
@@ -106,7 +109,7 @@ def test_every_page_type_is_accessible_and_fits_the_screen(browser, server, view
         page.wait_for_load_state("networkidle")
         results = axe.run(page)
         for violation in results.response["violations"]:
-            if violation["impact"] in ("serious", "critical"):
+            if violation["impact"] in IMPACTS:
                 targets = [n["target"] for n in violation["nodes"][:3]]
                 problems.append(f"{path}: {violation['id']} ({violation['impact']}) {targets}")
         width = page.evaluate("document.documentElement.scrollWidth")
@@ -140,6 +143,35 @@ def test_a_parent_finds_their_county_from_the_home_page(page, server):
     assert "姚安县" in page.locator("h1").inner_text()
     page.get_by_role("link", name="在地图上查看，或找离我最近的机构 →").click()
     page.wait_for_url("**/map?county=532325")
+
+
+def test_a_resident_learns_whether_their_village_has_a_childrens_home_with_one_search(page, server):
+    """From the home page: type the village's name (or its pinyin), pick it from the results:
+    the village page answers first, on a phone, with the nearest services below."""
+    page.goto(server + "/")
+    page.get_by_label("我们村有没有儿童之家").fill("dongxing")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=dongxing")
+    page.get_by_role("link", name="东兴社区居民委员会").first.click()
+    page.wait_for_url("**/village/532301101001")
+    answers = page.locator(".answers")
+    assert answers.is_visible() and "儿童之家" in answers.inner_text()
+    assert answers.bounding_box()["y"] < 700, "the answer is on the first screen of a phone"
+    assert page.locator(".near-list li").count() >= 1
+
+
+def test_the_citation_is_copied_with_todays_date_and_a_full_address(browser, server):
+    context = local_context(browser, server, PHONE)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=server)
+    page = context.new_page()
+    page.goto(server + "/chuxiong/children_counts?year=2024&level=county")
+    button = page.get_by_role("button", name="复制这条引用")
+    button.click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    today = page.evaluate("new Date().toISOString().slice(0, 10)")
+    assert "[DS/OL]" in copied and f"[{today}]" in copied[: copied.rindex("http")]
+    assert server + "/v" in copied and "/children_counts?year=2024&level=county" in copied
+    context.close()
 
 
 def test_map_shows_markers_and_county_outlines_without_tiles(page, server):

@@ -672,3 +672,67 @@ def test_an_xlsx_of_a_query_that_fails_is_a_chinese_400(ds):
     answer = get(ds, "/chuxiong.xlsx?sql=select+*+from+nosuch")
     assert answer.status_code == 400 and "表" in answer.text
     assert get(ds, "/chuxiong/nosuch.xlsx").status_code == 404
+
+
+def test_search_finds_places_by_name_pinyin_and_initials_counties_first(ds):
+    for words in ("姚安", "yaoan", "yax", "YaoAn"):
+        page = get(ds, "/search", params={"q": words}).text
+        first = re.search(r'<ul class="search-results">\s*<li><a href="([^"]+)"', page)
+        assert first and first.group(1) == "/county/532325", (words, first)
+    village = get(ds, "/search", params={"q": "dongxing"}).text
+    assert 'href="/village/532301101001"' in village
+    # a character read two ways (长 chang/zhang) is found either way
+    assert get(ds, "/search", params={"q": "changchong"}).text.count("/village/") == get(
+        ds, "/search", params={"q": "zhangchong"}
+    ).text.count("/village/")
+
+
+@pytest.mark.parametrize(
+    "words, page",
+    [
+        ("改嫁", "/handbook/reference/unsupported.html#判断工具"),
+        ("坐牢", "/handbook/reference/categories/unsupported.html"),
+        ("联系不上", "/handbook/reference/categories/unsupported.html"),
+        ("孤儿院", "/handbook/network.html#儿童福利机构"),
+    ],
+)
+def test_everyday_words_lead_to_the_handbook(ds, words, page):
+    answer = get(ds, "/search", params={"q": words}).text
+    assert "您可能在找" in answer and f'href="{page}"' in answer
+    assert "不是政策原文" in answer
+
+
+def test_the_synonym_links_all_resolve_in_the_handbook(handbook):
+    synonyms = yaml.safe_load((ROOT / "portal" / "synonyms.yaml").read_text("utf-8"))
+    for entry in synonyms:
+        assert entry["words"] and entry["term"] and entry["says"], entry
+        for target in entry["links"]:
+            path, _, anchor = target["href"].removeprefix("/handbook/").partition("#")
+            html_text = (handbook / "site" / path).read_text("utf-8")
+            assert not anchor or f'id="{anchor}"' in html_text, target
+
+
+def test_a_village_page_answers_the_residents_question(ds):
+    db = ds.get_database("chuxiong")
+    latest = asyncio.run(
+        db.execute(
+            "select village_code, village_name, has_childrens_home, supervisors from "
+            "village_coverage where year = (select max(year) from village_coverage) "
+            "order by has_childrens_home, supervisors limit 1"
+        )
+    ).rows[0]
+    page = get(ds, f"/village/{latest['village_code']}")
+    assert page.status_code == 200
+    text = visible_text(page.text)
+    assert latest["village_name"] in text
+    assert ("儿童之家：还没有" if not latest["has_childrens_home"] else "儿童之家：有") in text
+    assert "最近的服务机构" in text and "公里" in text and "引用本页" in text
+    assert get(ds, "/village/532301999999").status_code == 404
+    county = get(ds, f"/county/{latest['village_code'][:6]}").text
+    assert f'href="/village/{latest["village_code"]}"' in county
+
+
+def test_phone_numbers_are_tappable_only_when_they_can_be_dialled(ds):
+    page = get(ds, "/village/532301101001").text
+    assert 'href="tel:12345"' in page
+    assert "不能拨打" in page and not re.search(r'href="tel:[^"]*\*', page)
